@@ -1,0 +1,21 @@
+#include "actors/http_connection.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+namespace warren {
+
+http_actor::behavior_type
+http_connection(http_actor::stateful_pointer<http_connection_state> self,
+                http_connection_config cfg) {
+  self->state.client = std::make_unique<http_client>(cfg.endpoint, cfg.user,
+                                                     cfg.password, cfg.connect_timeout);
+  return {
+    [self](http_atom, const http_request& request,
+           caf::timespan budget) -> caf::result<http_response> {
+      auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
+      return self->state.client->send(request, timeout);
+    },
+  };
+}
+
+} // namespace warren

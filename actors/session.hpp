@@ -1,0 +1,67 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor_clock.hpp>
+
+#include "actors/interfaces.hpp"
+#include "protocol/mcp_session.hpp"
+
+namespace warren {
+
+/// Where a session's output goes, and how it hands reading credit back to its
+/// transport (the transport reads a new line only while it holds credit).
+class session_output {
+public:
+  virtual ~session_output() = default;
+  /// Sends one line (without its newline) to the client.
+  virtual void send(std::string line) = 0;
+  /// One input line has been handled completely; the transport may read another.
+  virtual void release() = 0;
+};
+
+/// Finds the current dispatcher (it may have been restarted).
+using dispatcher_lookup = std::function<dispatcher_actor()>;
+
+struct session_config {
+  server_info info;
+  caf::timespan request_timeout = std::chrono::seconds{30};
+  caf::timespan shutdown_grace = std::chrono::seconds{5};
+  std::size_t max_line_bytes = 10u << 20; ///< for the message to an oversized line
+};
+
+using session_impl_actor = session_actor::extend<caf::reacts_to<deadline_atom>>;
+
+struct session_state {
+  static inline const char* name = "session";
+
+  struct pending_call {
+    std::string tool;
+    std::string progress_token_json;
+    caf::actor_clock::time_point started;
+  };
+
+  std::shared_ptr<const tool_catalog> catalog;
+  std::unique_ptr<mcp_session> mcp;
+  std::shared_ptr<session_output> out;
+  dispatcher_lookup dispatcher;
+  session_config cfg;
+  /// Calls in flight that still owe the client an answer, by request id (as JSON).
+  std::unordered_map<std::string, pending_call> pending;
+  /// Lines whose work is still running; each holds one unit of reading credit.
+  std::size_t running = 0;
+  bool closing = false;
+};
+
+/// One MCP client session: parses lines, answers protocol requests itself, sends tool
+/// calls to the dispatcher, writes answers and notifications, honours cancellation,
+/// and on eof answers what is in flight (or gives up after the grace period) and quits.
+session_impl_actor::behavior_type
+session(session_impl_actor::stateful_pointer<session_state> self,
+        std::shared_ptr<const tool_catalog> catalog, std::shared_ptr<session_output> out,
+        dispatcher_lookup dispatcher, session_config cfg);
+
+} // namespace warren

@@ -1,0 +1,76 @@
+#include "actors/supervisor.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/interfaces.hpp"
+
+namespace warren {
+
+namespace {
+
+using supervisor_ptr = caf::stateful_actor<supervisor_state>*;
+
+void start_child(supervisor_ptr self, supervisor_state::child& c) {
+  c.handle = c.spec.start(self);
+  self->link_to(c.handle);
+  self->system().registry().put(c.spec.name, c.handle);
+}
+
+} // namespace
+
+caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
+                         restart_policy::config policy) {
+  for (auto& spec : children) {
+    self->state.children.push_back({std::move(spec), {}, restart_policy{policy}, 0});
+    start_child(self, self->state.children.back());
+  }
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& kids = self->state.children;
+    auto i = std::find_if(kids.begin(), kids.end(), [&](const auto& c) {
+      return c.handle && c.handle.address() == msg.source;
+    });
+    if (i == kids.end()) {
+      // Not a child: a link from above tells the supervisor to stop.
+      if (msg.reason)
+        self->quit(msg.reason);
+      return;
+    }
+    auto name = caf::to_string(i->spec.name);
+    i->handle = nullptr;
+    self->system().registry().erase(i->spec.name);
+    if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown) {
+      spdlog::debug("{} stopped", name);
+      return;
+    }
+    auto delay = i->policy.on_crash(self->clock().now());
+    if (!delay) {
+      spdlog::error("{} crashed too often ({}); giving up", name,
+                    self->system().render(msg.reason));
+      self->quit(msg.reason);
+      return;
+    }
+    spdlog::warn("{} crashed ({}); restarting in {} ms", name,
+                 self->system().render(msg.reason),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(*delay).count());
+    self->delayed_send(self, *delay, restart_atom::value, i->spec.name);
+  });
+  self->attach_functor([self] {
+    for (auto& c : self->state.children)
+      self->system().registry().erase(c.spec.name);
+  });
+  return {
+    [self](restart_atom, caf::atom_value name) {
+      for (auto& c : self->state.children)
+        if (c.spec.name == name && !c.handle) {
+          ++c.restarts;
+          start_child(self, c);
+        }
+    },
+  };
+}
+
+} // namespace warren

@@ -1,0 +1,112 @@
+#include "config/command_line.hpp"
+
+#include <exception>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "protocol/error.hpp"
+
+namespace warren {
+
+namespace {
+
+std::string group_of(const std::string& key) {
+  auto section = std::string_view(key).substr(0, key.find('.'));
+  if (section == "rabbitmq")
+    return "RabbitMQ";
+  if (section == "server")
+    return "Server";
+  if (section == "http_pool")
+    return "Management API connection pool";
+  return std::string(section);
+}
+
+// Registers --config and one option per settings key on `app`. Each option only
+// records its text under its config key; load_settings parses it with the rest.
+void add_setting_options(CLI::App& app, command_line& cl) {
+  app.add_option_function<std::string>(
+         "--config", [&cl](const std::string& file) { cl.config_file = file; },
+         "TOML settings file with [rabbitmq], [server] and [http_pool] tables. Env "
+         "WARREN_CONFIG.")
+      ->type_name("FILE");
+  for (const auto& key : setting_keys()) {
+    auto help = key.help + " Config " + key.key + ", env " + key.env + ".";
+    if (!key.default_value.empty())
+      help += " Default: " + key.default_value + ".";
+    app.add_option_function<std::string>(
+           key.flag,
+           [&cl, name = key.key](const std::string& value) { cl.flags[name] = value; },
+           help)
+        ->type_name(key.placeholder)
+        ->group(group_of(key.key));
+  }
+}
+
+} // namespace
+
+command_line parse_command_line(int argc, const char* const* argv, std::ostream& out,
+                                std::ostream& err) {
+  command_line cl;
+  try {
+    CLI::App app{"warren: an MCP server for RabbitMQ.", "warren"};
+    app.set_version_flag("--version", std::string("warren ") + warren_version);
+    app.footer("Settings apply in this order, later ones winning: built-in defaults, "
+               "the --config file (or WARREN_CONFIG), environment variables, flags.");
+    auto* serve = app.add_subcommand("serve", "Speak MCP (JSON-RPC lines) over stdio.");
+    add_setting_options(*serve, cl);
+    auto* config = app.add_subcommand("config", "Inspect warren's settings.");
+    config->require_subcommand(1);
+    auto* check = config->add_subcommand(
+        "check",
+        "Load and validate the settings, then print the effective ones as TOML "
+        "(password hidden).");
+    add_setting_options(*check, cl);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      cl = command_line{};
+      auto code = app.exit(e, out, err);
+      cl.exit_code = code == 0 ? 0 : 2;
+      return cl;
+    }
+    if (serve->parsed()) {
+      cl.cmd = command_line::command::serve;
+    } else if (check->parsed()) {
+      cl.cmd = command_line::command::config_check;
+    } else {
+      out << app.help();
+      cl = command_line{};
+      cl.exit_code = 2;
+    }
+    return cl;
+  } catch (const std::exception& e) {
+    err << "warren: cannot parse the command line: " << e.what() << "\n";
+    command_line failed;
+    failed.exit_code = 2;
+    return failed;
+  }
+}
+
+caf::expected<settings> load_settings(const command_line& cl, const env_lookup& env) {
+  auto config_file = cl.config_file;
+  if (!config_file && env) {
+    // An empty WARREN_CONFIG means "no file", as for the other variables.
+    if (auto from_env = env("WARREN_CONFIG"); from_env && !from_env->empty())
+      config_file = std::move(from_env);
+  }
+  return load_settings(config_file, env, cl.flags);
+}
+
+int run_config_check(const command_line& cl, const env_lookup& env, std::ostream& out,
+                     std::ostream& err) {
+  auto s = load_settings(cl, env);
+  if (!s) {
+    err << "config error: " << message_of(s.error()) << "\n";
+    return 2;
+  }
+  out << "config ok\n" << to_toml(*s);
+  return 0;
+}
+
+} // namespace warren

@@ -1,0 +1,631 @@
+#include "config/settings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <sstream>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "protocol/error.hpp"
+
+namespace warren {
+
+namespace {
+
+// --- the one table -------------------------------------------------------------------
+
+enum class value_kind { text, count, millis };
+
+// A text check returns "" when the value is fine, else the complaint (without the
+// source). It may derive fields (the management URL fills s.management).
+using text_check = std::string (*)(settings& s);
+
+struct key_spec {
+  const char* key;
+  const char* env;
+  const char* flag;
+  const char* placeholder;
+  const char* help;
+  value_kind kind;
+  std::string settings::*text;
+  std::size_t settings::*count;
+  std::chrono::milliseconds settings::*millis;
+  uint64_t min;
+  uint64_t max;
+  const char* unit; // appended to range messages: "ms", "bytes" or ""
+  text_check check;
+  bool secret; // never echo the value
+};
+
+constexpr uint64_t kib = 1024;
+constexpr uint64_t gib = kib * kib * kib;
+constexpr uint64_t ten_minutes_ms = 10 * 60 * 1000;
+
+key_spec text_key(const char* key, const char* env, const char* flag,
+                  const char* placeholder, const char* help,
+                  std::string settings::*member, text_check check,
+                  bool secret = false) {
+  return {key,    env,     flag,    placeholder, help, value_kind::text,
+          member, nullptr, nullptr, 0,           0,    "",
+          check,  secret};
+}
+
+key_spec count_key(const char* key, const char* env, const char* flag, const char* help,
+                   std::size_t settings::*member, uint64_t min, uint64_t max,
+                   const char* unit = "") {
+  return {key,    env,     flag, "N", help, value_kind::count, nullptr,
+          member, nullptr, min,  max, unit, nullptr,           false};
+}
+
+key_spec millis_key(const char* key, const char* env, const char* flag,
+                    const char* help, std::chrono::milliseconds settings::*member) {
+  return {key,     env,     flag,   "MS", help,           value_kind::millis,
+          nullptr, nullptr, member, 1,    ten_minutes_ms, "ms",
+          nullptr, false};
+}
+
+std::string check_management_url(settings& s);
+std::string check_amqp_url(settings& s);
+std::string check_user(settings& s);
+std::string check_log_level(settings& s);
+
+const std::vector<key_spec>& specs() {
+  static const std::vector<key_spec> table = {
+      text_key("rabbitmq.management_url", "RABBITMQ_MANAGEMENT_URL", "--management-url",
+               "URL", "Base URL of the RabbitMQ management HTTP API (http:// only).",
+               &settings::management_url, check_management_url),
+      text_key("rabbitmq.url", "RABBITMQ_URL", "--amqp-url", "URL",
+               "AMQP 0-9-1 URL of the broker, for publishing and getting messages.",
+               &settings::amqp_url, check_amqp_url),
+      text_key("rabbitmq.user", "RABBITMQ_USER", "--user", "NAME",
+               "User for the management API.", &settings::user, check_user),
+      text_key("rabbitmq.password", "RABBITMQ_PASSWORD", "--password", "SECRET",
+               "Password for the management API. Prefer the environment variable "
+               "RABBITMQ_PASSWORD: flags are visible to other users in ps.",
+               &settings::password, nullptr, true),
+      text_key("server.log_level", "WARREN_LOG_LEVEL", "--log-level", "LEVEL",
+               "Log level: trace, debug, info, warn, error or off. Logs go to stderr.",
+               &settings::log_level, check_log_level),
+      count_key("server.max_line_bytes", "WARREN_MAX_LINE_BYTES", "--max-line-bytes",
+                "Longest JSON-RPC line accepted from the client, in bytes.",
+                &settings::max_line_bytes, kib, gib, "bytes"),
+      count_key("server.max_in_flight", "WARREN_MAX_IN_FLIGHT", "--max-in-flight",
+                "Requests one session may have in flight; reading pauses past it.",
+                &settings::max_in_flight, 1, 100000),
+      count_key("server.tools_page_size", "WARREN_TOOLS_PAGE_SIZE", "--tools-page-size",
+                "Tools per tools/list page.", &settings::tools_page_size, 1, 1000),
+      millis_key("server.request_timeout_ms", "WARREN_REQUEST_TIMEOUT_MS",
+                 "--request-timeout-ms", "Deadline of one tool call, in milliseconds.",
+                 &settings::request_timeout),
+      millis_key("server.shutdown_grace_ms", "WARREN_SHUTDOWN_GRACE_MS",
+                 "--shutdown-grace-ms",
+                 "How long in-flight calls may finish after EOF or SIGTERM, in "
+                 "milliseconds.",
+                 &settings::shutdown_grace),
+      count_key("http_pool.min", "WARREN_HTTP_POOL_MIN", "--http-pool-min",
+                "Management API connections kept open even when idle.",
+                &settings::http_pool_min, 0, 1000),
+      count_key("http_pool.max", "WARREN_HTTP_POOL_MAX", "--http-pool-max",
+                "Most management API connections open at once.",
+                &settings::http_pool_max, 1, 1000),
+      millis_key("http_pool.idle_timeout_ms", "WARREN_HTTP_IDLE_TIMEOUT_MS",
+                 "--http-idle-timeout-ms",
+                 "Idle management API connections above the minimum close after this "
+                 "many milliseconds.",
+                 &settings::http_idle_timeout),
+      millis_key("http_pool.connect_timeout_ms", "WARREN_HTTP_CONNECT_TIMEOUT_MS",
+                 "--http-connect-timeout-ms",
+                 "Deadline for opening a management API connection, in milliseconds.",
+                 &settings::http_connect_timeout),
+      count_key("http_pool.queue", "WARREN_HTTP_POOL_QUEUE", "--http-pool-queue",
+                "Requests that may wait for a free connection; past it they fail fast "
+                "(0: never wait).",
+                &settings::http_pool_queue, 0, 100000),
+  };
+  return table;
+}
+
+const key_spec* find_spec(std::string_view key) {
+  for (const auto& spec : specs())
+    if (key == spec.key)
+      return &spec;
+  return nullptr;
+}
+
+// --- small text helpers --------------------------------------------------------------
+
+std::string lower(std::string_view text) {
+  std::string result(text);
+  for (auto& c : result)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return result;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// Quotes a value for an error message; control characters are escaped so that a
+// stray byte cannot garble the operator's terminal.
+std::string shown_value(std::string_view text) {
+  std::string result = "\"";
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      result += '\\';
+      result += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      result += "\\x";
+      result += hex[u >> 4];
+      result += hex[u & 0xf];
+    } else {
+      result += c;
+    }
+  }
+  result += '"';
+  return result;
+}
+
+// Replaces the password part of a URL's user info with "***" (amqp://guest:***@host),
+// so URLs can be echoed in errors and in `config check` output.
+std::string redact_userinfo(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    return url;
+  auto authority_begin = scheme_end + 3;
+  // The last '@' before any query, not before the first '/': a password may hold an
+  // unescaped '/', and over-redacting an odd URL is better than leaking a secret.
+  auto end = std::min(url.find_first_of("?#", authority_begin), url.size());
+  auto at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < authority_begin)
+    return url;
+  auto colon = url.find(':', authority_begin);
+  auto user_end = (colon != std::string::npos && colon < at) ? colon : at;
+  return url.substr(0, user_end) + ":***" + url.substr(at);
+}
+
+std::string with_source(std::string message, const std::string& source) {
+  if (!source.empty())
+    message += "; " + source;
+  return message;
+}
+
+caf::error config_error(std::string message) {
+  return make_error(ec::invalid_config, std::move(message));
+}
+
+std::string range_text(const key_spec& spec) {
+  std::string result =
+      "between " + std::to_string(spec.min) + " and " + std::to_string(spec.max);
+  if (*spec.unit != '\0')
+    result += std::string(" ") + spec.unit;
+  return result;
+}
+
+uint64_t number_of(const settings& s, const key_spec& spec) {
+  if (spec.kind == value_kind::count)
+    return s.*spec.count;
+  auto ms = (s.*spec.millis).count();
+  return ms < 0 ? 0 : static_cast<uint64_t>(ms);
+}
+
+std::string value_text(const settings& s, const key_spec& spec) {
+  if (spec.kind == value_kind::text)
+    return s.*spec.text;
+  auto ms = spec.kind == value_kind::millis ? (s.*spec.millis).count() : 0;
+  if (ms < 0)
+    return std::to_string(ms);
+  return std::to_string(number_of(s, spec));
+}
+
+// --- setting one value ---------------------------------------------------------------
+
+caf::error range_error(const key_spec& spec, const std::string& shown,
+                       const std::string& source) {
+  return config_error(with_source("invalid value for " + std::string(spec.key) + ": " +
+                                      shown + " (must be " + range_text(spec) + ")",
+                                  source));
+}
+
+// Stores a number that has been parsed already; out-of-range values are refused here
+// so that the error can say where they came from.
+caf::error set_number(settings& s, const key_spec& spec, uint64_t value,
+                      const std::string& source) {
+  if (value < spec.min || value > spec.max)
+    return range_error(spec, std::to_string(value), source);
+  if (spec.kind == value_kind::count)
+    s.*spec.count = static_cast<std::size_t>(value);
+  else
+    s.*spec.millis = std::chrono::milliseconds{static_cast<int64_t>(value)};
+  return {};
+}
+
+// Applies a value given as text (environment variable or flag).
+caf::error set_from_text(settings& s, const key_spec& spec, const std::string& value,
+                         const std::string& source) {
+  if (spec.kind == value_kind::text) {
+    s.*spec.text = value;
+    return {};
+  }
+  uint64_t number = 0;
+  auto first = value.data();
+  auto last = value.data() + value.size();
+  auto [ptr, err] = std::from_chars(first, last, number);
+  if (value.empty() || err != std::errc{} || ptr != last)
+    return config_error(with_source(
+        "invalid value for " + std::string(spec.key) + ": " + shown_value(value) +
+            " (must be a whole number " + range_text(spec) + ")",
+        source));
+  return set_number(s, spec, number, source);
+}
+
+std::string type_name(toml::node_type type) {
+  std::ostringstream os;
+  os << type;
+  return os.str();
+}
+
+caf::error set_from_toml(settings& s, const key_spec& spec, const toml::node& node,
+                         const std::string& source) {
+  if (spec.kind == value_kind::text) {
+    if (auto text = node.value_exact<std::string>()) {
+      s.*spec.text = *text;
+      return {};
+    }
+    return config_error(with_source("invalid value for " + std::string(spec.key) +
+                                        ": expected a string, got " +
+                                        type_name(node.type()),
+                                    source));
+  }
+  if (auto number = node.value_exact<int64_t>()) {
+    if (*number < 0)
+      return range_error(spec, std::to_string(*number), source);
+    return set_number(s, spec, static_cast<uint64_t>(*number), source);
+  }
+  return config_error(with_source("invalid value for " + std::string(spec.key) +
+                                      ": expected an integer " + range_text(spec) +
+                                      ", got " + type_name(node.type()),
+                                  source));
+}
+
+// --- the config file -----------------------------------------------------------------
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_error(const std::string& key, const std::string& file) {
+  std::string message = "unknown key " + key + " in " + file;
+  const key_spec* best = nullptr;
+  std::size_t best_distance = 4; // suggest only near misses
+  for (const auto& spec : specs()) {
+    auto distance = edit_distance(key, spec.key);
+    if (distance < best_distance) {
+      best = &spec;
+      best_distance = distance;
+    }
+  }
+  if (best != nullptr)
+    message += " (did you mean " + std::string(best->key) + "?)";
+  return message;
+}
+
+caf::expected<toml::table> read_toml(const std::string& file) {
+  std::error_code fs_err;
+  auto status = std::filesystem::status(file, fs_err);
+  if (!std::filesystem::exists(status))
+    return config_error("config file " + file + " does not exist");
+  if (std::filesystem::is_directory(status))
+    return config_error("config file " + file + " is a directory, not a file");
+#if TOML_EXCEPTIONS
+  try {
+    return toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return config_error(
+        "cannot parse config file " + file + ":" + std::to_string(where.line) + ":" +
+        std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+#else
+  auto result = toml::parse_file(file);
+  if (!result) {
+    const auto& where = result.error().source().begin;
+    return config_error("cannot parse config file " + file + ":" +
+                        std::to_string(where.line) + ":" +
+                        std::to_string(where.column) + ": " +
+                        std::string(result.error().description()));
+  }
+  return std::move(result).table();
+#endif
+}
+
+caf::error apply_file(settings& s, const std::string& file,
+                      std::map<std::string, std::string>& sources) {
+  auto doc = read_toml(file);
+  if (!doc)
+    return std::move(doc.error());
+  auto source = "set in config file " + file;
+  for (const auto& [section_name, section] : *doc) {
+    std::string section_key(section_name.str());
+    const auto* table = section.as_table();
+    if (table == nullptr)
+      return config_error(unknown_key_error(section_key, file));
+    for (const auto& [name, node] : *table) {
+      auto key = section_key + "." + std::string(name.str());
+      const auto* spec = find_spec(key);
+      if (spec == nullptr)
+        return config_error(unknown_key_error(key, file));
+      if (auto err = set_from_toml(s, *spec, node, source))
+        return err;
+      sources[key] = source;
+    }
+  }
+  return {};
+}
+
+// --- checks of text values -----------------------------------------------------------
+
+std::string check_management_url(settings& s) {
+  const std::string& url = s.management_url;
+  const std::string prefix = "rabbitmq.management_url: ";
+  auto shown = shown_value(redact_userinfo(url));
+  auto scheme_end = url.find("://");
+  auto scheme = lower(url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end));
+  if (scheme == "https")
+    return prefix + shown + " is an https:// URL; https is not supported yet, use " +
+           "http://";
+  if (scheme != "http")
+    return prefix + shown + " is not an http:// URL (https is not supported yet)";
+  auto rest = url.substr(scheme_end + 3);
+  if (rest.find_first_of("?#") != std::string::npos)
+    return prefix + shown + " must not contain a query or a fragment";
+  auto path_begin = rest.find('/');
+  auto authority = rest.substr(0, path_begin);
+  auto path = path_begin == std::string::npos ? std::string{} : rest.substr(path_begin);
+  if (authority.find('@') != std::string::npos)
+    return "rabbitmq.management_url must not contain credentials; set rabbitmq.user "
+           "and rabbitmq.password instead";
+  if (std::any_of(url.begin(), url.end(), [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) ||
+               std::iscntrl(static_cast<unsigned char>(c));
+      }))
+    return prefix + shown + " must not contain spaces or control characters";
+  std::string host;
+  std::string port_text;
+  if (starts_with(authority, "[")) { // IPv6 literal: [::1]:15672
+    auto close = authority.find(']');
+    if (close == std::string::npos)
+      return prefix + shown + " has an unterminated IPv6 address";
+    host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':')
+        return prefix + shown + " has junk after the IPv6 address";
+      port_text = after.substr(1);
+      if (port_text.empty())
+        return prefix + shown + " has an empty port";
+    }
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty())
+        return prefix + shown + " has an empty port";
+    }
+  }
+  if (host.empty())
+    return prefix + shown + " has no host";
+  uint16_t port = 80;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    auto last = port_text.data() + port_text.size();
+    auto [ptr, err] = std::from_chars(port_text.data(), last, value);
+    if (err != std::errc{} || ptr != last || value < 1 || value > 65535)
+      return prefix + shown + " has an invalid port (must be between 1 and 65535)";
+    port = static_cast<uint16_t>(value);
+  }
+  while (!path.empty() && path.back() == '/')
+    path.pop_back();
+  s.management.host = host;
+  s.management.port = port;
+  s.management.base_path = path;
+  return {};
+}
+
+std::string check_amqp_url(settings& s) {
+  auto scheme_end = s.amqp_url.find("://");
+  auto scheme =
+      lower(s.amqp_url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end));
+  auto shown = shown_value(redact_userinfo(s.amqp_url));
+  if (scheme != "amqp")
+    return "rabbitmq.url: " + shown +
+           " is not an amqp:// URL (amqps is not supported yet)";
+  auto rest = s.amqp_url.substr(scheme_end + 3);
+  auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  auto host = authority.substr(
+      authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
+  if (host.empty() || host[0] == ':')
+    return "rabbitmq.url: " + shown + " has no host";
+  return {};
+}
+
+std::string check_user(settings& s) {
+  if (s.user.empty())
+    return "rabbitmq.user must not be empty";
+  return {};
+}
+
+std::string check_log_level(settings& s) {
+  static constexpr const char* levels[] = {"trace", "debug", "info",
+                                           "warn",  "error", "off"};
+  auto level = lower(s.log_level);
+  for (const char* candidate : levels) {
+    if (level == candidate) {
+      s.log_level = level;
+      return {};
+    }
+  }
+  return "server.log_level: " + shown_value(s.log_level) +
+         " is not one of trace, debug, info, warn, error, off";
+}
+
+// --- validation ----------------------------------------------------------------------
+
+caf::error validate_impl(settings& s,
+                         const std::map<std::string, std::string>& sources) {
+  auto source_of = [&](const std::string& key) {
+    auto i = sources.find(key);
+    return i == sources.end() ? std::string{} : i->second;
+  };
+  for (const auto& spec : specs()) {
+    if (spec.kind == value_kind::text) {
+      if (spec.check == nullptr)
+        continue;
+      auto complaint = spec.check(s);
+      if (!complaint.empty())
+        return config_error(with_source(std::move(complaint), source_of(spec.key)));
+      continue;
+    }
+    auto value = number_of(s, spec);
+    if (value < spec.min || value > spec.max)
+      return range_error(spec, value_text(s, spec), source_of(spec.key));
+  }
+  if (s.http_pool_min > s.http_pool_max) {
+    std::string message = "http_pool.min (" + std::to_string(s.http_pool_min) +
+                          ") must not exceed http_pool.max (" +
+                          std::to_string(s.http_pool_max) + ")";
+    for (const char* key : {"http_pool.min", "http_pool.max"})
+      if (auto source = source_of(key); !source.empty())
+        message += "; " + std::string(key) + " " + source;
+    return config_error(std::move(message));
+  }
+  return {};
+}
+
+std::string toml_string(const std::string& text) {
+  std::ostringstream os;
+  os << toml::value<std::string>{text};
+  return os.str();
+}
+
+std::string section_of(const key_spec& spec) {
+  std::string_view key = spec.key;
+  return std::string(key.substr(0, key.find('.')));
+}
+
+} // namespace
+
+const std::vector<setting_key>& setting_keys() {
+  static const std::vector<setting_key> keys = [] {
+    std::vector<setting_key> result;
+    settings defaults;
+    for (const auto& spec : specs())
+      result.push_back(
+          {spec.key, spec.env, spec.flag, spec.placeholder, spec.help,
+           spec.secret ? std::string{} : redact_userinfo(value_text(defaults, spec))});
+    return result;
+  }();
+  return keys;
+}
+
+std::optional<std::string> process_env(const std::string& name) {
+  if (const char* value = std::getenv(name.c_str()))
+    return std::string(value);
+  return std::nullopt;
+}
+
+caf::expected<settings> load_settings(const std::optional<std::string>& config_file,
+                                      const env_lookup& env,
+                                      const std::map<std::string, std::string>& flags) {
+  try {
+    settings s;
+    std::map<std::string, std::string> sources; // key -> where its value came from
+    if (config_file)
+      if (auto err = apply_file(s, *config_file, sources))
+        return err;
+    for (const auto& spec : specs()) {
+      auto value = env ? env(spec.env) : std::nullopt;
+      // An empty variable counts as unset: compose files and wrappers often pass
+      // variables through empty.
+      if (!value || value->empty())
+        continue;
+      auto source = "set by environment variable " + std::string(spec.env);
+      if (auto err = set_from_text(s, spec, *value, source))
+        return err;
+      sources[spec.key] = source;
+    }
+    for (const auto& [key, value] : flags) {
+      const auto* spec = find_spec(key);
+      if (spec == nullptr)
+        return config_error("unknown setting " + shown_value(key));
+      auto source = "set by flag " + std::string(spec->flag);
+      if (auto err = set_from_text(s, *spec, value, source))
+        return err;
+      sources[key] = source;
+    }
+    if (auto err = validate_impl(s, sources))
+      return err;
+    return s;
+  } catch (const std::exception& e) {
+    return make_error(ec::internal, std::string("cannot load settings: ") + e.what());
+  } catch (...) {
+    return make_error(ec::internal, "cannot load settings: unknown failure");
+  }
+}
+
+caf::error validate(settings& s) {
+  try {
+    return validate_impl(s, {});
+  } catch (const std::exception& e) {
+    return make_error(ec::internal,
+                      std::string("cannot validate settings: ") + e.what());
+  } catch (...) {
+    return make_error(ec::internal, "cannot validate settings: unknown failure");
+  }
+}
+
+std::string to_toml(const settings& s) {
+  std::string out;
+  std::string current_section;
+  for (const auto& spec : specs()) {
+    auto section = section_of(spec);
+    if (section != current_section) {
+      if (!current_section.empty())
+        out += '\n';
+      out += "[" + section + "]\n";
+      current_section = section;
+    }
+    out += std::string(spec.key).substr(section.size() + 1) + " = ";
+    if (spec.kind != value_kind::text)
+      out += value_text(s, spec);
+    else if (spec.secret)
+      out += toml_string("***");
+    else
+      out += toml_string(redact_userinfo(s.*spec.text));
+    out += '\n';
+  }
+  return out;
+}
+
+} // namespace warren

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace warren {
+
+/// Where the management API lives, split out of RABBITMQ_MANAGEMENT_URL.
+struct http_endpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 15672;
+  std::string base_path; ///< "" or a prefix such as "/rabbitmq", never a trailing '/'
+};
+
+/// Everything warren can be told. Defaults are the product's defaults; a value set in
+/// the config file is overridden by the environment, which is overridden by flags.
+struct settings {
+  // [rabbitmq]
+  std::string management_url = "http://127.0.0.1:15672"; ///< RABBITMQ_MANAGEMENT_URL
+  std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f"; ///< RABBITMQ_URL
+  std::string user = "guest";     ///< RABBITMQ_USER
+  std::string password = "guest"; ///< RABBITMQ_PASSWORD; never logged or echoed
+
+  // [server]
+  std::string log_level = "info";             ///< trace|debug|info|warn|error|off
+  std::size_t max_line_bytes = 10u << 20;     ///< longest accepted JSON-RPC line
+  std::size_t max_in_flight = 64;             ///< per session; reading pauses past it
+  std::size_t tools_page_size = 50;           ///< tools/list page size
+  std::chrono::milliseconds request_timeout{30000}; ///< deadline of one tool call
+  std::chrono::milliseconds shutdown_grace{5000};   ///< how long in-flight calls may
+                                                    ///< finish after EOF/SIGTERM
+
+  // [http_pool]
+  std::size_t http_pool_min = 5;
+  std::size_t http_pool_max = 50;
+  std::chrono::milliseconds http_idle_timeout{60000};
+  std::chrono::milliseconds http_connect_timeout{5000};
+  std::size_t http_pool_queue = 1000; ///< requests waiting for a connection, at most
+
+  // Derived by validate(): the parsed management URL.
+  http_endpoint management;
+};
+
+/// One settable key as the config file, the environment and the command line name it.
+/// The single table of these lives in settings.cpp; the file, environment and flag
+/// loaders and the CLI option registration all read it.
+struct setting_key {
+  std::string key;           ///< "http_pool.max", i.e. `max = ...` under [http_pool]
+  std::string env;           ///< "WARREN_HTTP_POOL_MAX"
+  std::string flag;          ///< "--http-pool-max"
+  std::string placeholder;   ///< "N", "MS", "URL": the value's name in --help
+  std::string help;          ///< one sentence for --help
+  std::string default_value; ///< as text; empty for the password
+};
+
+/// Every settable key, in documentation order.
+const std::vector<setting_key>& setting_keys();
+
+/// Reads an environment variable; returns nullopt when it is not set. Injected so that
+/// tests need not touch the process environment.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The process environment.
+std::optional<std::string> process_env(const std::string& name);
+
+/// Builds settings from defaults, then the TOML file at `config_file` (if any), then
+/// the environment, then `flags` (key → value, keys as in the config file, e.g.
+/// "rabbitmq.management_url", "http_pool.max"). Validates the result. On error the
+/// message names the offending key and says what is accepted.
+caf::expected<settings> load_settings(const std::optional<std::string>& config_file,
+                                      const env_lookup& env,
+                                      const std::map<std::string, std::string>& flags);
+
+/// Checks ranges and relations and fills `s.management`. The error names the key.
+caf::error validate(settings& s);
+
+/// The settings as TOML, with the password replaced by "***".
+std::string to_toml(const settings& s);
+
+} // namespace warren

@@ -1,0 +1,74 @@
+#include "protocol/json_text.hpp"
+
+#include <cstdint>
+
+namespace warren {
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i], 0 if it is malformed
+// (bad lead byte, missing continuation, overlong form, surrogate, > U+10FFFF).
+std::size_t sequence_length(std::string_view text, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  auto lead = at(i);
+  if (lead < 0x80)
+    return 1;
+  std::size_t len = 0;
+  uint32_t cp = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    len = 2;
+    cp = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    len = 3;
+    cp = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    len = 4;
+    cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > text.size())
+    return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((at(i + k) & 0xC0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (at(i + k) & 0x3F);
+  }
+  static constexpr uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < smallest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return len;
+}
+
+} // namespace
+
+std::string sanitize_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto len = sequence_length(text, i);
+    if (len == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string clip_utf8(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return std::string{text};
+  auto end = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of a sequence.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  std::string out{text.substr(0, end)};
+  out += "...";
+  return out;
+}
+
+} // namespace warren

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace warren {
+
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced
+/// by '?', so that any message can be written into a JSON string.
+std::string sanitize_utf8(std::string_view text);
+
+/// `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence, with
+/// "..." appended when something was cut. Keeps quoted API answers short.
+std::string clip_utf8(std::string_view text, std::size_t max_bytes);
+
+} // namespace warren

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <rapidjson/document.h>
+
+#include "protocol/tool_catalog.hpp"
+
+namespace warren {
+
+/// MCP logging levels (RFC 5424 severities), least severe first.
+enum class log_level { debug, info, notice, warning, error, critical, alert, emergency };
+
+std::optional<log_level> parse_log_level(std::string_view text);
+const char* to_string(log_level level);
+
+/// The protocol revisions warren speaks, newest first.
+inline constexpr std::string_view supported_protocol_versions[] = {
+  "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+
+/// How the server presents itself.
+struct server_info {
+  std::string name = "warren";
+  std::string version = "0.1.0";
+  std::size_t tools_page_size = 50;
+};
+
+/// Send this line to the client.
+struct reply_action {
+  std::string line;
+};
+
+/// Run a tool; answer `id_json` with its result.
+struct call_action {
+  std::string id_json;
+  std::string tool;
+  std::string arguments_json;
+  std::string progress_token_json; ///< empty when the client asked for no progress
+};
+
+/// The client cancelled request `request_id_json`: stop it, send no response.
+struct cancel_action {
+  std::string request_id_json;
+};
+
+/// Nothing to do (a notification, a response from the client).
+struct no_action {};
+
+using session_action = std::variant<no_action, reply_action, call_action, cancel_action>;
+
+/// One MCP session's protocol state: lifecycle, version negotiation, tools/list
+/// paging, the client's logging level. Pure: it turns an input line into an action
+/// for the session actor.
+class mcp_session {
+public:
+  mcp_session(const tool_catalog& catalog, server_info info);
+
+  /// Handles one line from the client.
+  session_action handle(std::string_view line);
+
+  /// The answer to a line longer than `limit` bytes (it was not parsed).
+  static std::string too_large_response(std::size_t size, std::size_t limit);
+
+  bool initialized() const { return initialized_; }
+  const std::string& protocol_version() const { return protocol_version_; }
+
+  /// True if the client asked for messages of this level (logging/setLevel); before it
+  /// asks, warren sends warnings and worse.
+  bool wants(log_level level) const { return level >= level_; }
+
+  /// A notifications/message line.
+  static std::string log_notification(log_level level, std::string_view logger,
+                                      std::string_view message);
+
+  /// A notifications/progress line for `token_json` (the token as JSON).
+  static std::string progress_notification(std::string_view token_json, double progress,
+                                           std::optional<double> total,
+                                           std::string_view message);
+
+private:
+  session_action initialize(const std::string& id_json, const rapidjson::Value* params);
+  session_action list_tools(const std::string& id_json, const rapidjson::Value* params);
+  session_action call_tool(const std::string& id_json, const rapidjson::Value* params);
+  session_action set_level(const std::string& id_json, const rapidjson::Value* params);
+
+  const tool_catalog& catalog_;
+  server_info info_;
+  bool initialized_ = false;
+  std::string protocol_version_;
+  log_level level_ = log_level::warning;
+};
+
+} // namespace warren

@@ -1,0 +1,98 @@
+#include "runtime/serve.hpp"
+
+#include <memory>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/dispatcher.hpp"
+#include "actors/http_connection.hpp"
+#include "actors/http_pool.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/session.hpp"
+#include "actors/supervisor.hpp"
+#include "runtime/signals.hpp"
+#include "runtime/stdio_transport.hpp"
+
+namespace warren {
+
+namespace {
+
+constexpr auto mgmt_name = caf::atom("mgmt");
+constexpr auto dispatcher_name = caf::atom("dispatcher");
+
+template <class Handle>
+std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value name) {
+  return [&sys, name] { return sys.registry().get<Handle>(name); };
+}
+
+std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
+                                 std::shared_ptr<const tool_catalog> catalog) {
+  http_connection_config conn{cfg.management, cfg.user, cfg.password,
+                              cfg.http_connect_timeout};
+  http_pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
+                        cfg.http_idle_timeout};
+  auto start_pool = [conn, pool](caf::local_actor* self) {
+    connection_factory factory = [conn](caf::local_actor* owner) {
+      return owner->spawn<caf::detached>(http_connection, conn);
+    };
+    return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
+  };
+  auto start_dispatcher = [&sys, catalog](caf::local_actor* self) {
+    return caf::actor_cast<caf::actor>(
+      self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name)));
+  };
+  return {{mgmt_name, start_pool}, {dispatcher_name, start_dispatcher}};
+}
+
+} // namespace
+
+int serve_stdio(const settings& cfg) {
+  signal_watcher signals; // before any other thread exists
+  caf::actor_system_config sys_cfg;
+  register_types(sys_cfg);
+  sys_cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  sys_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  caf::actor_system sys{sys_cfg};
+  auto catalog = std::make_shared<const tool_catalog>();
+  auto root = sys.spawn(supervisor, services(sys, cfg, catalog), restart_policy::config{});
+
+  credit_gate gate{cfg.max_in_flight};
+  line_writer writer{STDOUT_FILENO};
+  session_config session_cfg;
+  session_cfg.info.tools_page_size = cfg.tools_page_size;
+  session_cfg.request_timeout = cfg.request_timeout;
+  session_cfg.shutdown_grace = cfg.shutdown_grace;
+  session_cfg.max_line_bytes = cfg.max_line_bytes;
+  auto client = sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
+                          registry_lookup<dispatcher_actor>(sys, dispatcher_name),
+                          session_cfg);
+  line_reader reader{STDIN_FILENO, signals.fd(), cfg.max_line_bytes, gate, client};
+  reader.start();
+  spdlog::info("warren serving MCP on stdio (management API at {}:{})",
+               cfg.management.host, cfg.management.port);
+
+  int exit_code = 0;
+  {
+    caf::scoped_actor waiter{sys};
+    waiter->monitor(client);
+    waiter->receive([&](caf::down_msg& msg) {
+      if (msg.reason && msg.reason != caf::exit_reason::normal) {
+        spdlog::error("the session ended abnormally: {}", sys.render(msg.reason));
+        exit_code = 1;
+      }
+    });
+  }
+  gate.close(); // a reader blocked on credit must not wait for a session that is gone
+  reader.join();
+  writer.close();
+  if (signals.received() != 0)
+    spdlog::info("stopped by signal {}", signals.received());
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  return exit_code;
+}
+
+} // namespace warren
