@@ -31,28 +31,30 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
   self->state.catalog = std::move(catalog);
   self->state.backend = std::move(backend);
   return {
-    [self](call_atom, const tool_call& call,
-           caf::timespan budget) -> caf::result<tool_result> {
-      auto& st = self->state;
-      auto op = st.catalog->prepare(call.name, call.arguments_json);
-      if (!op)
-        return std::move(op.error());
-      auto backend = st.backend();
-      if (!backend)
-        return tool_catalog::failure(
-          "the management API backend is restarting; try again in a moment");
-      auto promise = self->make_response_promise<tool_result>();
-      auto catalog = st.catalog;
-      self->request(backend, budget, http_atom::value, op->request, budget)
-        .then(
-          [promise, catalog, op = std::move(*op)](http_response& response) mutable {
-            promise.deliver(catalog->shape(op, response));
-          },
-          [promise, budget](caf::error& err) mutable {
-            promise.deliver(tool_catalog::failure(describe_backend_failure(err, budget)));
-          });
-      return promise;
-    },
+      [self](call_atom, const tool_call& call,
+             caf::timespan budget) -> caf::result<tool_result> {
+        auto& st = self->state;
+        auto op = st.catalog->prepare(call.name, call.arguments_json);
+        if (!op)
+          return std::move(op.error());
+        auto backend = st.backend();
+        if (!backend)
+          return tool_catalog::failure(
+              "the management API backend is restarting; try again in a moment");
+        auto promise = self->make_response_promise<tool_result>();
+        auto catalog = st.catalog;
+        self->request(backend, budget, http_atom::value, op->request, budget)
+            .then(
+                [promise, catalog,
+                 op = std::move(*op)](http_response& response) mutable {
+                  promise.deliver(catalog->shape(op, response));
+                },
+                [promise, budget](caf::error& err) mutable {
+                  promise.deliver(
+                      tool_catalog::failure(describe_backend_failure(err, budget)));
+                });
+        return promise;
+      },
   };
 }
 

@@ -7,14 +7,24 @@ namespace warren {
 http_actor::behavior_type
 http_connection(http_actor::stateful_pointer<http_connection_state> self,
                 http_connection_config cfg) {
-  self->state.client = std::make_unique<http_client>(cfg.endpoint, cfg.user,
-                                                     cfg.password, cfg.connect_timeout);
+  auto client = std::make_shared<http_client>(cfg.endpoint, cfg.user, cfg.password,
+                                              cfg.connect_timeout);
+  self->state.client = client;
+  if (cfg.shutdown) {
+    std::weak_ptr<http_client> weak = client;
+    auto token = cfg.shutdown->subscribe([weak] {
+      if (auto c = weak.lock())
+        c->abort();
+    });
+    self->attach_functor(
+        [signal = cfg.shutdown, token] { signal->unsubscribe(token); });
+  }
   return {
-    [self](http_atom, const http_request& request,
-           caf::timespan budget) -> caf::result<http_response> {
-      auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
-      return self->state.client->send(request, timeout);
-    },
+      [self](http_atom, const http_request& request,
+             caf::timespan budget) -> caf::result<http_response> {
+        auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
+        return self->state.client->send(request, timeout);
+      },
   };
 }
 

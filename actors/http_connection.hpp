@@ -7,6 +7,7 @@
 #include "actors/interfaces.hpp"
 #include "config/settings.hpp"
 #include "runtime/http_client.hpp"
+#include "runtime/shutdown_signal.hpp"
 
 namespace warren {
 
@@ -16,11 +17,13 @@ struct http_connection_config {
   std::string user;
   std::string password;
   std::chrono::milliseconds connect_timeout{5000};
+  /// Fired when warren stops: a call in progress returns at once.
+  std::shared_ptr<shutdown_signal> shutdown;
 };
 
 struct http_connection_state {
   static inline const char* name = "http_connection";
-  std::unique_ptr<http_client> client;
+  std::shared_ptr<http_client> client;
 };
 
 /// One kept-alive HTTP connection to the management API. Its I/O blocks, so it must be

@@ -40,15 +40,15 @@ void run_on(pool_ptr self, http_actor conn, http_request request, caf::timespan 
     serve_waiters(self);
   };
   self->request(conn, budget + grace, http_atom::value, std::move(request), budget)
-    .then(
-      [promise, release](http_response& response) mutable {
-        promise.deliver(std::move(response));
-        release();
-      },
-      [promise, release](caf::error& err) mutable {
-        promise.deliver(std::move(err));
-        release();
-      });
+      .then(
+          [promise, release](http_response& response) mutable {
+            promise.deliver(std::move(response));
+            release();
+          },
+          [promise, release](caf::error& err) mutable {
+            promise.deliver(std::move(err));
+            release();
+          });
 }
 
 http_actor spawn_connection(pool_ptr self) {
@@ -109,27 +109,26 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     st.busy.erase(msg.source);
-    st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
-                                 [&](const auto& c) {
-                                   return c.handle.address() == msg.source;
-                                 }),
-                  st.idle.end());
+    st.idle.erase(
+        std::remove_if(st.idle.begin(), st.idle.end(),
+                       [&](const auto& c) { return c.handle.address() == msg.source; }),
+        st.idle.end());
     serve_waiters(self);
   });
   self->attach_functor([self] {
     for (auto& w : self->state.waiting)
       w.promise.deliver(make_error(ec::cancelled, "warren is shutting down"));
   });
-  auto sweep_every = std::max<caf::timespan>(cfg.idle_timeout / 2,
-                                             std::chrono::milliseconds{100});
+  auto sweep_every =
+      std::max<caf::timespan>(cfg.idle_timeout / 2, std::chrono::milliseconds{100});
   self->delayed_send(self, sweep_every, tick_atom::value);
   return {
-    [self](http_atom, http_request& request,
-           caf::timespan budget) -> caf::result<http_response> {
-      auto& st = self->state;
-      auto promise = self->make_response_promise<http_response>();
-      switch (decide(st.idle.size(), st.total(), st.cfg.max, st.waiting.size(),
-                     st.cfg.queue_bound)) {
+      [self](http_atom, http_request& request,
+             caf::timespan budget) -> caf::result<http_response> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<http_response>();
+        switch (decide(st.idle.size(), st.total(), st.cfg.max, st.waiting.size(),
+                       st.cfg.queue_bound)) {
         case pool_decision::use_idle: {
           auto conn = st.idle.back().handle;
           st.idle.pop_back();
@@ -142,7 +141,7 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
         case pool_decision::enqueue: {
           auto id = st.next_waiter_id++;
           st.waiting.push_back(
-            {id, std::move(request), self->clock().now() + budget, promise});
+              {id, std::move(request), self->clock().now() + budget, promise});
           self->delayed_send(self, budget, deadline_atom::value, id);
           break;
         }
@@ -150,25 +149,25 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
           ++st.rejected;
           return make_error(ec::overloaded,
                             "all " + std::to_string(st.cfg.max) +
-                              " management API connections are busy and " +
-                              std::to_string(st.cfg.queue_bound) +
-                              " requests are already waiting; retry shortly");
-      }
-      return promise;
-    },
-    [self, sweep_every](tick_atom) {
-      close_idle(self);
-      self->delayed_send(self, sweep_every, tick_atom::value);
-    },
-    [self](deadline_atom, uint64_t id) {
-      auto& waiting = self->state.waiting;
-      auto i = std::find_if(waiting.begin(), waiting.end(),
-                            [id](const auto& w) { return w.id == id; });
-      if (i == waiting.end())
-        return;
-      i->promise.deliver(saturated());
-      waiting.erase(i);
-    },
+                                " management API connections are busy and " +
+                                std::to_string(st.cfg.queue_bound) +
+                                " requests are already waiting; retry shortly");
+        }
+        return promise;
+      },
+      [self, sweep_every](tick_atom) {
+        close_idle(self);
+        self->delayed_send(self, sweep_every, tick_atom::value);
+      },
+      [self](deadline_atom, uint64_t id) {
+        auto& waiting = self->state.waiting;
+        auto i = std::find_if(waiting.begin(), waiting.end(),
+                              [id](const auto& w) { return w.id == id; });
+        if (i == waiting.end())
+          return;
+        i->promise.deliver(saturated());
+        waiting.erase(i);
+      },
   };
 }
 

@@ -25,8 +25,8 @@ struct http_pool_config {
 using connection_factory = std::function<http_actor(caf::local_actor* self)>;
 
 /// The pool's interface: the backend interface plus its housekeeping.
-using http_pool_actor =
-  http_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<deadline_atom, uint64_t>>;
+using http_pool_actor = http_actor::extend<caf::reacts_to<tick_atom>,
+                                           caf::reacts_to<deadline_atom, uint64_t>>;
 
 struct http_pool_state {
   static inline const char* name = "http_pool";

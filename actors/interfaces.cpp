@@ -9,16 +9,16 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<http_response>("warren::http_response");
   cfg.add_message_type<tool_call>("warren::tool_call");
   cfg.add_message_type<tool_result>("warren::tool_result");
-  cfg.add_error_category(error_category, [](uint8_t code, caf::atom_value,
-                                                const caf::message& ctx) {
-    std::string out = "warren::";
-    out += to_string(static_cast<ec>(code));
-    if (ctx.match_elements<std::string>()) {
-      out += ": ";
-      out += ctx.get_as<std::string>(0);
-    }
-    return out;
-  });
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           std::string out = "warren::";
+                           out += to_string(static_cast<ec>(code));
+                           if (ctx.match_elements<std::string>()) {
+                             out += ": ";
+                             out += ctx.get_as<std::string>(0);
+                           }
+                           return out;
+                         });
 }
 
 } // namespace warren

@@ -18,7 +18,8 @@
 
 namespace warren {
 
-// -- atoms (at most 10 characters) -----------------------------------------------------
+// -- atoms (at most 10 characters)
+// -----------------------------------------------------
 
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using http_atom = caf::atom_constant<caf::atom("http")>;
@@ -29,7 +30,8 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-// -- message types ---------------------------------------------------------------------
+// -- message types
+// ---------------------------------------------------------------------
 
 /// A tools/call request as the dispatcher receives it.
 struct tool_call {
@@ -47,25 +49,26 @@ typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
   return f(caf::meta::type_name("tool_result"), x.is_error, x.json);
 }
 
-// -- interfaces ------------------------------------------------------------------------
+// -- interfaces
+// ------------------------------------------------------------------------
 
 /// Anything that answers management-API requests: the HTTP pool, a connection, and
 /// later the breaker and cache in front of them. The timespan is the time left for the
 /// call; past it the answer is ec::backend_timeout.
 using http_actor = caf::typed_actor<
-  caf::replies_to<http_atom, http_request, caf::timespan>::with<http_response>>;
+    caf::replies_to<http_atom, http_request, caf::timespan>::with<http_response>>;
 
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as
 /// tool results with isError.
-using dispatcher_actor =
-  caf::typed_actor<caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>>;
+using dispatcher_actor = caf::typed_actor<
+    caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>>;
 
 /// One MCP client session. Lines come from the transport; an oversized line is
 /// reported by its size only; eof starts an orderly end.
 using session_actor =
-  caf::typed_actor<caf::reacts_to<line_atom, std::string>,
-                   caf::reacts_to<oversize_atom, uint64_t>, caf::reacts_to<eof_atom>>;
+    caf::typed_actor<caf::reacts_to<line_atom, std::string>,
+                     caf::reacts_to<oversize_atom, uint64_t>, caf::reacts_to<eof_atom>>;
 
 /// Registers warren's message types and error category with an actor system config.
 void register_types(caf::actor_system_config& cfg);

@@ -23,8 +23,8 @@ std::optional<restart_policy::duration> restart_policy::on_crash(time_point now)
 
 std::size_t restart_policy::recent(time_point now) const {
   return static_cast<std::size_t>(
-    std::count_if(crashes_.begin(), crashes_.end(),
-                  [&](time_point t) { return now - t <= cfg_.window; }));
+      std::count_if(crashes_.begin(), crashes_.end(),
+                    [&](time_point t) { return now - t <= cfg_.window; }));
 }
 
 } // namespace warren

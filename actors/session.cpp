@@ -19,8 +19,10 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
+// After eof the session only waits for calls that still owe the client an answer;
+// cancelled work still running is abandoned (warren's shutdown aborts it).
 void maybe_quit(session_ptr self) {
-  if (self->state.closing && self->state.running == 0)
+  if (self->state.closing && self->state.pending.empty())
     self->quit();
 }
 
@@ -54,9 +56,9 @@ void start_call(session_ptr self, call_action call) {
   auto& st = self->state;
   if (st.pending.count(call.id_json) > 0) {
     st.out->send(make_error_response(
-      call.id_json, make_error(ec::invalid_request,
-                               "request id " + call.id_json +
-                                 " is already in use by a call in flight")));
+        call.id_json,
+        make_error(ec::invalid_request, "request id " + call.id_json +
+                                            " is already in use by a call in flight")));
     finish_line(self);
     return;
   }
@@ -72,42 +74,42 @@ void start_call(session_ptr self, call_action call) {
            make_result(call.id_json,
                        tool_catalog::failure("warren's dispatcher is restarting; try "
                                              "again in a moment")
-                         .json));
+                           .json));
     finish_line(self);
     return;
   }
   auto id = call.id_json;
   auto tool = call.tool;
-  self
-    ->request(dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
-              call_atom::value, tool_call{std::move(call.tool), std::move(call.arguments_json)},
-              st.cfg.request_timeout)
-    .then(
-      [self, id, tool](tool_result& result) {
-        auto started = self->state.pending.count(id) > 0
-                         ? self->state.pending[id].started
-                         : self->clock().now();
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                    self->clock().now() - started)
-                    .count();
-        spdlog::debug("tools/call {} id={} {} in {} us", tool, id,
-                      result.is_error ? "failed" : "succeeded", us);
-        if (answer(self, id, make_result(id, result.json)) && result.is_error)
-          log_to_client(self, log_level::warning, "tool " + tool + " failed");
-        finish_line(self);
-      },
-      [self, id, tool](caf::error& err) {
-        auto code = code_of(err);
-        if (code == ec::invalid_params || code == ec::unknown_tool)
-          answer(self, id, make_error_response(id, err));
-        else
-          answer(self, id,
-                 make_result(id, tool_catalog::failure(
-                                   "warren could not complete " + tool + ": " +
-                                   message_of(err) + "; try again")
-                                   .json));
-        finish_line(self);
-      });
+  self->request(dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
+                call_atom::value,
+                tool_call{std::move(call.tool), std::move(call.arguments_json)},
+                st.cfg.request_timeout)
+      .then(
+          [self, id, tool](tool_result& result) {
+            auto started = self->state.pending.count(id) > 0
+                               ? self->state.pending[id].started
+                               : self->clock().now();
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          self->clock().now() - started)
+                          .count();
+            spdlog::debug("tools/call {} id={} {} in {} us", tool, id,
+                          result.is_error ? "failed" : "succeeded", us);
+            if (answer(self, id, make_result(id, result.json)) && result.is_error)
+              log_to_client(self, log_level::warning, "tool " + tool + " failed");
+            finish_line(self);
+          },
+          [self, id, tool](caf::error& err) {
+            auto code = code_of(err);
+            if (code == ec::invalid_params || code == ec::unknown_tool)
+              answer(self, id, make_error_response(id, err));
+            else
+              answer(self, id,
+                     make_result(id, tool_catalog::failure(
+                                         "warren could not complete " + tool + ": " +
+                                         message_of(err) + "; try again")
+                                         .json));
+            finish_line(self);
+          });
 }
 
 void handle_line(session_ptr self, const std::string& line) {
@@ -115,29 +117,30 @@ void handle_line(session_ptr self, const std::string& line) {
   ++st.running;
   auto action = st.mcp->handle(line);
   std::visit(overloaded{
-               [&](no_action&) { finish_line(self); },
-               [&](reply_action& reply) {
-                 st.out->send(std::move(reply.line));
-                 finish_line(self);
-               },
-               [&](cancel_action& cancel) {
-                 // The work may still finish; its answer is then dropped.
-                 if (st.pending.erase(cancel.request_id_json) > 0)
-                   spdlog::debug("request {} cancelled by the client",
-                                 cancel.request_id_json);
-                 finish_line(self);
-               },
-               [&](call_action& call) { start_call(self, std::move(call)); },
+                 [&](no_action&) { finish_line(self); },
+                 [&](reply_action& reply) {
+                   st.out->send(std::move(reply.line));
+                   finish_line(self);
+                 },
+                 [&](cancel_action& cancel) {
+                   // The work may still finish; its answer is then dropped.
+                   if (st.pending.erase(cancel.request_id_json) > 0)
+                     spdlog::debug("request {} cancelled by the client",
+                                   cancel.request_id_json);
+                   finish_line(self);
+                 },
+                 [&](call_action& call) { start_call(self, std::move(call)); },
              },
              action);
 }
 
 } // namespace
 
-session_impl_actor::behavior_type
-session(session_ptr self, std::shared_ptr<const tool_catalog> catalog,
-        std::shared_ptr<session_output> out, dispatcher_lookup dispatcher,
-        session_config cfg) {
+session_impl_actor::behavior_type session(session_ptr self,
+                                          std::shared_ptr<const tool_catalog> catalog,
+                                          std::shared_ptr<session_output> out,
+                                          dispatcher_lookup dispatcher,
+                                          session_config cfg) {
   auto& st = self->state;
   st.catalog = std::move(catalog);
   st.mcp = std::make_unique<mcp_session>(*st.catalog, cfg.info);
@@ -145,36 +148,36 @@ session(session_ptr self, std::shared_ptr<const tool_catalog> catalog,
   st.dispatcher = std::move(dispatcher);
   st.cfg = std::move(cfg);
   return {
-    [self](line_atom, const std::string& line) { handle_line(self, line); },
-    [self](oversize_atom, uint64_t size) {
-      self->state.out->send(
-        mcp_session::too_large_response(size, self->state.cfg.max_line_bytes));
-      self->state.out->release();
-    },
-    [self](eof_atom) {
-      auto& st = self->state;
-      st.closing = true;
-      if (st.running > 0) {
-        spdlog::info("input closed; waiting up to {} ms for {} call(s) in flight",
-                     std::chrono::duration_cast<std::chrono::milliseconds>(
-                       st.cfg.shutdown_grace)
-                       .count(),
-                     st.pending.size());
-        self->delayed_send(self, st.cfg.shutdown_grace, deadline_atom::value);
-      }
-      maybe_quit(self);
-    },
-    [self](deadline_atom) {
-      // The grace period is over: answer what is left, then stop.
-      auto& st = self->state;
-      for (auto& [id, call] : st.pending)
-        st.out->send(make_result(
-          id, tool_catalog::failure("warren shut down before the broker answered " +
-                                    call.tool + "; the call was abandoned")
-                .json));
-      st.pending.clear();
-      self->quit();
-    },
+      [self](line_atom, const std::string& line) { handle_line(self, line); },
+      [self](oversize_atom, uint64_t size) {
+        self->state.out->send(
+            mcp_session::too_large_response(size, self->state.cfg.max_line_bytes));
+        self->state.out->release();
+      },
+      [self](eof_atom) {
+        auto& st = self->state;
+        st.closing = true;
+        if (!st.pending.empty()) {
+          spdlog::info("input closed; waiting up to {} ms for {} call(s) in flight",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           st.cfg.shutdown_grace)
+                           .count(),
+                       st.pending.size());
+          self->delayed_send(self, st.cfg.shutdown_grace, deadline_atom::value);
+        }
+        maybe_quit(self);
+      },
+      [self](deadline_atom) {
+        // The grace period is over: answer what is left, then stop.
+        auto& st = self->state;
+        for (auto& [id, call] : st.pending)
+          st.out->send(make_result(
+              id, tool_catalog::failure("warren shut down before the broker answered " +
+                                        call.tool + "; the call was abandoned")
+                      .json));
+        st.pending.clear();
+        self->quit();
+      },
   };
 }
 

@@ -61,7 +61,8 @@ struct session_state {
 /// and on eof answers what is in flight (or gives up after the grace period) and quits.
 session_impl_actor::behavior_type
 session(session_impl_actor::stateful_pointer<session_state> self,
-        std::shared_ptr<const tool_catalog> catalog, std::shared_ptr<session_output> out,
-        dispatcher_lookup dispatcher, session_config cfg);
+        std::shared_ptr<const tool_catalog> catalog,
+        std::shared_ptr<session_output> out, dispatcher_lookup dispatcher,
+        session_config cfg);
 
 } // namespace warren

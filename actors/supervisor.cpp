@@ -63,13 +63,13 @@ caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
       self->system().registry().erase(c.spec.name);
   });
   return {
-    [self](restart_atom, caf::atom_value name) {
-      for (auto& c : self->state.children)
-        if (c.spec.name == name && !c.handle) {
-          ++c.restarts;
-          start_child(self, c);
-        }
-    },
+      [self](restart_atom, caf::atom_value name) {
+        for (auto& c : self->state.children)
+          if (c.spec.name == name && !c.handle) {
+            ++c.restarts;
+            start_child(self, c);
+          }
+      },
   };
 }
 

@@ -26,14 +26,14 @@ struct settings {
   // [rabbitmq]
   std::string management_url = "http://127.0.0.1:15672"; ///< RABBITMQ_MANAGEMENT_URL
   std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f"; ///< RABBITMQ_URL
-  std::string user = "guest";     ///< RABBITMQ_USER
+  std::string user = "guest";                                     ///< RABBITMQ_USER
   std::string password = "guest"; ///< RABBITMQ_PASSWORD; never logged or echoed
 
   // [server]
-  std::string log_level = "info";             ///< trace|debug|info|warn|error|off
-  std::size_t max_line_bytes = 10u << 20;     ///< longest accepted JSON-RPC line
-  std::size_t max_in_flight = 64;             ///< per session; reading pauses past it
-  std::size_t tools_page_size = 50;           ///< tools/list page size
+  std::string log_level = "info";         ///< trace|debug|info|warn|error|off
+  std::size_t max_line_bytes = 10u << 20; ///< longest accepted JSON-RPC line
+  std::size_t max_in_flight = 64;         ///< per session; reading pauses past it
+  std::size_t tools_page_size = 50;       ///< tools/list page size
   std::chrono::milliseconds request_timeout{30000}; ///< deadline of one tool call
   std::chrono::milliseconds shutdown_grace{5000};   ///< how long in-flight calls may
                                                     ///< finish after EOF/SIGTERM

@@ -7,21 +7,36 @@ namespace warren {
 
 const char* to_string(ec code) {
   switch (code) {
-    case ec::none: return "none";
-    case ec::parse_error: return "parse_error";
-    case ec::invalid_request: return "invalid_request";
-    case ec::method_not_found: return "method_not_found";
-    case ec::invalid_params: return "invalid_params";
-    case ec::unknown_tool: return "unknown_tool";
-    case ec::not_initialized: return "not_initialized";
-    case ec::too_large: return "too_large";
-    case ec::backend_unreachable: return "backend_unreachable";
-    case ec::backend_timeout: return "backend_timeout";
-    case ec::backend_protocol: return "backend_protocol";
-    case ec::overloaded: return "overloaded";
-    case ec::cancelled: return "cancelled";
-    case ec::invalid_config: return "invalid_config";
-    case ec::internal: return "internal";
+  case ec::none:
+    return "none";
+  case ec::parse_error:
+    return "parse_error";
+  case ec::invalid_request:
+    return "invalid_request";
+  case ec::method_not_found:
+    return "method_not_found";
+  case ec::invalid_params:
+    return "invalid_params";
+  case ec::unknown_tool:
+    return "unknown_tool";
+  case ec::not_initialized:
+    return "not_initialized";
+  case ec::too_large:
+    return "too_large";
+  case ec::backend_unreachable:
+    return "backend_unreachable";
+  case ec::backend_timeout:
+    return "backend_timeout";
+  case ec::backend_protocol:
+    return "backend_protocol";
+  case ec::overloaded:
+    return "overloaded";
+  case ec::cancelled:
+    return "cancelled";
+  case ec::invalid_config:
+    return "invalid_config";
+  case ec::internal:
+    return "internal";
   }
   return "unknown";
 }

@@ -21,8 +21,8 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
   if (doc.HasParseError()) {
     msg.error = make_error(ec::parse_error,
                            std::string{"parse error at byte "} +
-                             std::to_string(doc.GetErrorOffset()) + ": " +
-                             rapidjson::GetParseError_En(doc.GetParseError()));
+                               std::to_string(doc.GetErrorOffset()) + ": " +
+                               rapidjson::GetParseError_En(doc.GetParseError()));
     return msg;
   }
   if (doc.IsArray()) {
@@ -32,8 +32,8 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
     return msg;
   }
   if (!doc.IsObject()) {
-    msg.error = make_error(ec::invalid_request,
-                           "a JSON-RPC message must be a JSON object");
+    msg.error =
+        make_error(ec::invalid_request, "a JSON-RPC message must be a JSON object");
     return msg;
   }
   auto id = doc.FindMember("id");
@@ -43,14 +43,14 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
   auto version = doc.FindMember("jsonrpc");
   if (version == doc.MemberEnd() || !version->value.IsString() ||
       std::string_view{version->value.GetString(), version->value.GetStringLength()} !=
-        "2.0") {
+          "2.0") {
     msg.error = make_error(ec::invalid_request, "\"jsonrpc\" must be \"2.0\"");
     return msg;
   }
   if (has_id && (!valid_id(id->value) || id->value.IsNull())) {
     msg.id_json = "null";
     msg.error =
-      make_error(ec::invalid_request, "\"id\" must be a string or an integer");
+        make_error(ec::invalid_request, "\"id\" must be a string or an integer");
     return msg;
   }
   auto method = doc.FindMember("method");
@@ -70,8 +70,8 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
   auto params = doc.FindMember("params");
   if (params != doc.MemberEnd()) {
     if (!params->value.IsObject() && !params->value.IsArray()) {
-      msg.error = make_error(ec::invalid_request,
-                             "\"params\" must be an object or an array");
+      msg.error =
+          make_error(ec::invalid_request, "\"params\" must be an object or an array");
       return msg;
     }
     msg.params = &params->value;
@@ -82,19 +82,19 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
 
 int jsonrpc_code(ec code) {
   switch (code) {
-    case ec::parse_error:
-      return -32700;
-    case ec::invalid_request:
-    case ec::not_initialized:
-    case ec::too_large:
-      return -32600;
-    case ec::method_not_found:
-      return -32601;
-    case ec::invalid_params:
-    case ec::unknown_tool:
-      return -32602;
-    default:
-      return -32603;
+  case ec::parse_error:
+    return -32700;
+  case ec::invalid_request:
+  case ec::not_initialized:
+  case ec::too_large:
+    return -32600;
+  case ec::method_not_found:
+    return -32601;
+  case ec::invalid_params:
+  case ec::unknown_tool:
+    return -32602;
+  default:
+    return -32603;
   }
 }
 

@@ -10,15 +10,15 @@ namespace warren {
 namespace {
 
 constexpr std::array<const char*, 8> level_names = {
-  "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+    "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
 
 constexpr std::string_view instructions =
-  "warren operates a RabbitMQ broker through its management API. Start with "
-  "`overview` for the broker's health and totals, `list_vhosts` to see virtual "
-  "hosts, then `list_queues` / `list_exchanges` / `list_bindings` (paged: page, "
-  "page_size up to 500, name filter) and `get_queue` for one queue's details. Vhost "
-  "arguments default to \"/\". A tool that fails for a broker reason returns isError "
-  "with what happened and what to do.";
+    "warren operates a RabbitMQ broker through its management API. Start with "
+    "`overview` for the broker's health and totals, `list_vhosts` to see virtual "
+    "hosts, then `list_queues` / `list_exchanges` / `list_bindings` (paged: page, "
+    "page_size up to 500, name filter) and `get_queue` for one queue's details. Vhost "
+    "arguments default to \"/\". A tool that fails for a broker reason returns isError "
+    "with what happened and what to do.";
 
 std::string_view view(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};
@@ -64,27 +64,27 @@ const char* to_string(log_level level) {
 }
 
 mcp_session::mcp_session(const tool_catalog& catalog, server_info info)
-  : catalog_(catalog), info_(std::move(info)) {
+    : catalog_(catalog), info_(std::move(info)) {
   info_.tools_page_size = std::max<std::size_t>(1, info_.tools_page_size);
 }
 
 session_action mcp_session::handle(std::string_view line) {
   auto msg = parse_jsonrpc(line);
   switch (msg.kind) {
-    case message_kind::invalid:
-      return reply_action{make_error_response(msg.id_json, msg.error)};
-    case message_kind::response:
-      // warren sends no requests yet, so a response answers nothing.
-      return no_action{};
-    case message_kind::notification:
-      if (msg.method == "notifications/cancelled") {
-        if (auto id = member(msg.params, "requestId"); id != nullptr)
-          return cancel_action{to_json(*id)};
-      }
-      // notifications/initialized and unknown notifications need no answer.
-      return no_action{};
-    case message_kind::request:
-      break;
+  case message_kind::invalid:
+    return reply_action{make_error_response(msg.id_json, msg.error)};
+  case message_kind::response:
+    // warren sends no requests yet, so a response answers nothing.
+    return no_action{};
+  case message_kind::notification:
+    if (msg.method == "notifications/cancelled") {
+      if (auto id = member(msg.params, "requestId"); id != nullptr)
+        return cancel_action{to_json(*id)};
+    }
+    // notifications/initialized and unknown notifications need no answer.
+    return no_action{};
+  case message_kind::request:
+    break;
   }
   const auto& id = msg.id_json;
   if (msg.method == "ping")
@@ -96,8 +96,8 @@ session_action mcp_session::handle(std::string_view line) {
   if (!known)
     return error_reply(id, ec::method_not_found,
                        "method '" + msg.method +
-                         "' is not supported by warren; it serves initialize, ping, "
-                         "tools/list, tools/call and logging/setLevel");
+                           "' is not supported by warren; it serves initialize, ping, "
+                           "tools/list, tools/call and logging/setLevel");
   if (!initialized_)
     return error_reply(id, ec::not_initialized,
                        "the session is not initialized; send initialize first");
@@ -117,7 +117,7 @@ session_action mcp_session::initialize(const std::string& id_json,
   if (requested == nullptr || !requested->IsString())
     return error_reply(id_json, ec::invalid_params,
                        "initialize needs params.protocolVersion (a string such as \"" +
-                         std::string{supported_protocol_versions[0]} + "\")");
+                           std::string{supported_protocol_versions[0]} + "\")");
   // Answer with the client's version when warren speaks it, else with the latest.
   protocol_version_ = std::string{supported_protocol_versions[0]};
   for (auto version : supported_protocol_versions)
@@ -163,8 +163,9 @@ session_action mcp_session::call_tool(const std::string& id_json,
                                       const rapidjson::Value* params) {
   auto name = member(params, "name");
   if (name == nullptr || !name->IsString())
-    return error_reply(id_json, ec::invalid_params,
-                       "tools/call needs params.name, the tool's name (see tools/list)");
+    return error_reply(
+        id_json, ec::invalid_params,
+        "tools/call needs params.name, the tool's name (see tools/list)");
   call_action call{id_json, std::string{view(*name)}, "{}", {}};
   if (auto args = member(params, "arguments"); args != nullptr && !args->IsNull()) {
     if (!args->IsObject())
@@ -193,17 +194,17 @@ session_action mcp_session::set_level(const std::string& id_json,
 
 std::string mcp_session::too_large_response(std::size_t size, std::size_t limit) {
   return make_error_response(
-    "null", make_error(ec::too_large,
-                       "message too large: " + std::to_string(size) +
-                         " bytes exceeds the limit of " + std::to_string(limit) +
-                         " bytes (server.max_line_bytes); it was not processed"));
+      "null", make_error(ec::too_large,
+                         "message too large: " + std::to_string(size) +
+                             " bytes exceeds the limit of " + std::to_string(limit) +
+                             " bytes (server.max_line_bytes); it was not processed"));
 }
 
 std::string mcp_session::log_notification(log_level level, std::string_view logger,
                                           std::string_view message) {
   std::string params = R"({"level":")" + std::string{to_string(level)} +
-                       R"(","logger":)" + quote_json(logger) +
-                       R"(,"data":)" + quote_json(message) + "}";
+                       R"(","logger":)" + quote_json(logger) + R"(,"data":)" +
+                       quote_json(message) + "}";
   return make_notification("notifications/message", params);
 }
 

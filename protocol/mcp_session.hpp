@@ -13,14 +13,23 @@
 namespace warren {
 
 /// MCP logging levels (RFC 5424 severities), least severe first.
-enum class log_level { debug, info, notice, warning, error, critical, alert, emergency };
+enum class log_level {
+  debug,
+  info,
+  notice,
+  warning,
+  error,
+  critical,
+  alert,
+  emergency
+};
 
 std::optional<log_level> parse_log_level(std::string_view text);
 const char* to_string(log_level level);
 
 /// The protocol revisions warren speaks, newest first.
 inline constexpr std::string_view supported_protocol_versions[] = {
-  "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 
 /// How the server presents itself.
 struct server_info {
@@ -50,7 +59,8 @@ struct cancel_action {
 /// Nothing to do (a notification, a response from the client).
 struct no_action {};
 
-using session_action = std::variant<no_action, reply_action, call_action, cancel_action>;
+using session_action =
+    std::variant<no_action, reply_action, call_action, cancel_action>;
 
 /// One MCP session's protocol state: lifecycle, version negotiation, tools/list
 /// paging, the client's logging level. Pure: it turns an input line into an action

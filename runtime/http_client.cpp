@@ -1,5 +1,7 @@
 #include "runtime/http_client.hpp"
 
+#include <atomic>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
@@ -8,6 +10,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -46,6 +49,12 @@ long long millis(std::chrono::milliseconds d) {
   return static_cast<long long>(d.count());
 }
 
+// "host:port" as the Host header wants it: an IPv6 literal goes in brackets.
+std::string authority(const http_endpoint& ep) {
+  auto host = ep.host.find(':') == std::string::npos ? ep.host : '[' + ep.host + ']';
+  return host + ':' + std::to_string(ep.port);
+}
+
 // A short phrase for the usual socket errors; the system's text otherwise.
 std::string describe(const beast::error_code& err) {
   if (err == net::error::connection_refused)
@@ -69,17 +78,17 @@ std::string describe(const beast::error_code& err) {
 
 struct http_client::impl {
   impl(http_endpoint ep, std::string auth, std::chrono::milliseconds connect_timeout)
-      : endpoint(std::move(ep)),
-        where(endpoint.host + ':' + std::to_string(endpoint.port)),
+      : endpoint(std::move(ep)), where(authority(endpoint)),
         authorization(std::move(auth)), connect_timeout(connect_timeout),
         resolver(ioc) {}
 
   http_endpoint endpoint;
-  std::string where; ///< "host:port" for messages
+  std::string where; ///< "host:port", for the Host header and messages
   std::string authorization;
   std::chrono::milliseconds connect_timeout;
   std::size_t connects = 0;
   std::size_t requests = 0;
+  std::atomic<bool> aborted{false};
 
   // Declared first so that it outlives the I/O objects bound to it.
   net::io_context ioc;
@@ -124,6 +133,12 @@ struct http_client::impl {
   }
 
   caf::error unreachable(const beast::error_code& err) const {
+    if (err == net::error::host_not_found ||
+        err == net::error::host_not_found_try_again)
+      return make_error(ec::backend_unreachable,
+                        "cannot reach the RabbitMQ management API at " + where +
+                            " (host not found); check the host in "
+                            "RABBITMQ_MANAGEMENT_URL");
     return make_error(
         ec::backend_unreachable,
         "cannot reach the RabbitMQ management API at " + where + " (" + describe(err) +
@@ -249,8 +264,9 @@ struct http_client::impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_body_bytes);
     parser.header_limit(max_header_bytes);
-    // Header first: Beast 1.74's eager parse (what async_read sets) loses the
-    // body_limit error for a too large Content-Length, so that one is checked here.
+    // Header first: Beast 1.74's eager parse (what async_read sets up) loses the
+    // body_limit error of a too large Content-Length; a header-only read reports it,
+    // and the explicit check keeps that true whatever Beast does.
     err = read_part(parser, deadline, hard_stop, true);
     if (!err && parser.content_length() && *parser.content_length() > max_body_bytes)
       err = http::error::body_limit;
@@ -306,6 +322,32 @@ http_client::~http_client() {
 
 caf::expected<http_response> http_client::send(const http_request& request,
                                                std::chrono::milliseconds timeout) {
+  auto shutting_down = [] {
+    return make_error(ec::cancelled, "warren is shutting down; the call was abandoned");
+  };
+  if (impl_->aborted)
+    return shutting_down();
+  auto result = send_unguarded(request, timeout);
+  if (!result && impl_->aborted)
+    return shutting_down();
+  return result;
+}
+
+void http_client::abort() {
+  impl_->aborted = true;
+  // Runs on the thread inside send() (or at its next start): closing the socket
+  // completes every operation on it at once.
+  net::post(impl_->ioc, [d = impl_.get()] {
+    if (d->stream) {
+      beast::error_code ignored;
+      d->stream->socket().close(ignored);
+    }
+  });
+}
+
+caf::expected<http_response>
+http_client::send_unguarded(const http_request& request,
+                            std::chrono::milliseconds timeout) {
   try {
     auto& d = *impl_;
     auto deadline = clock_type::now() + timeout;

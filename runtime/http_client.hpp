@@ -39,12 +39,19 @@ public:
   /// Closes the connection (the next send reconnects).
   void close();
 
+  /// Makes a send in progress on another thread return at once, and every later send
+  /// fail, with ec::cancelled. The one method that may be called from any thread.
+  void abort();
+
   /// How many TCP connections this client has opened, and how many requests went over
   /// an already open one: reuse = requests - connects.
   std::size_t connects() const;
   std::size_t requests() const;
 
 private:
+  caf::expected<http_response> send_unguarded(const http_request& request,
+                                              std::chrono::milliseconds timeout);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -24,12 +24,12 @@ void setup_logging(const std::string& level) {
 int main(int argc, char** argv) {
   auto cl = warren::parse_command_line(argc, argv, std::cout, std::cerr);
   switch (cl.cmd) {
-    case warren::command_line::command::exit:
-      return cl.exit_code;
-    case warren::command_line::command::config_check:
-      return warren::run_config_check(cl, warren::process_env, std::cout, std::cerr);
-    case warren::command_line::command::serve:
-      break;
+  case warren::command_line::command::exit:
+    return cl.exit_code;
+  case warren::command_line::command::config_check:
+    return warren::run_config_check(cl, warren::process_env, std::cout, std::cerr);
+  case warren::command_line::command::serve:
+    break;
   }
   auto cfg = warren::load_settings(cl, warren::process_env);
   if (!cfg) {

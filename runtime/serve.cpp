@@ -14,6 +14,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
+#include "runtime/shutdown_signal.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/stdio_transport.hpp"
 
@@ -30,9 +31,10 @@ std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value 
 }
 
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
-                                 std::shared_ptr<const tool_catalog> catalog) {
+                                 std::shared_ptr<const tool_catalog> catalog,
+                                 std::shared_ptr<shutdown_signal> shutdown) {
   http_connection_config conn{cfg.management, cfg.user, cfg.password,
-                              cfg.http_connect_timeout};
+                              cfg.http_connect_timeout, std::move(shutdown)};
   http_pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
                         cfg.http_idle_timeout};
   auto start_pool = [conn, pool](caf::local_actor* self) {
@@ -43,7 +45,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   };
   auto start_dispatcher = [&sys, catalog](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
-      self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name)));
+        self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name)));
   };
   return {{mgmt_name, start_pool}, {dispatcher_name, start_dispatcher}};
 }
@@ -58,7 +60,9 @@ int serve_stdio(const settings& cfg) {
   sys_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{sys_cfg};
   auto catalog = std::make_shared<const tool_catalog>();
-  auto root = sys.spawn(supervisor, services(sys, cfg, catalog), restart_policy::config{});
+  auto shutdown = std::make_shared<shutdown_signal>();
+  auto root = sys.spawn(supervisor, services(sys, cfg, catalog, shutdown),
+                        restart_policy::config{});
 
   credit_gate gate{cfg.max_in_flight};
   line_writer writer{STDOUT_FILENO};
@@ -67,13 +71,13 @@ int serve_stdio(const settings& cfg) {
   session_cfg.request_timeout = cfg.request_timeout;
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
-  auto client = sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
-                          registry_lookup<dispatcher_actor>(sys, dispatcher_name),
-                          session_cfg);
+  auto client =
+      sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
+                registry_lookup<dispatcher_actor>(sys, dispatcher_name), session_cfg);
   line_reader reader{STDIN_FILENO, signals.fd(), cfg.max_line_bytes, gate, client};
-  reader.start();
   spdlog::info("warren serving MCP on stdio (management API at {}:{})",
                cfg.management.host, cfg.management.port);
+  reader.start();
 
   int exit_code = 0;
   {
@@ -91,6 +95,7 @@ int serve_stdio(const settings& cfg) {
   writer.close();
   if (signals.received() != 0)
     spdlog::info("stopped by signal {}", signals.received());
+  shutdown->fire(); // blocked backend calls return now instead of at their deadline
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   return exit_code;
 }

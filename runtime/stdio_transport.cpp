@@ -9,7 +9,8 @@
 
 namespace warren {
 
-// -- credit_gate -----------------------------------------------------------------------
+// -- credit_gate
+// -----------------------------------------------------------------------
 
 bool credit_gate::acquire() {
   std::unique_lock<std::mutex> guard{mutex_};
@@ -36,11 +37,14 @@ void credit_gate::close() {
   cv_.notify_all();
 }
 
-// -- line_writer -----------------------------------------------------------------------
+// -- line_writer
+// -----------------------------------------------------------------------
 
 line_writer::line_writer(int fd) : fd_(fd), thread_([this] { run(); }) {}
 
-line_writer::~line_writer() { close(); }
+line_writer::~line_writer() {
+  close();
+}
 
 void line_writer::write(std::string line) {
   {
@@ -88,19 +92,21 @@ void line_writer::run() {
   }
 }
 
-// -- line_reader -----------------------------------------------------------------------
+// -- line_reader
+// -----------------------------------------------------------------------
 
 line_reader::line_reader(int fd, int wake_fd, std::size_t max_line_bytes,
                          credit_gate& gate, session_actor session)
-  : fd_(fd),
-    wake_fd_(wake_fd),
-    max_line_bytes_(max_line_bytes),
-    gate_(gate),
-    session_(std::move(session)) {}
+    : fd_(fd), wake_fd_(wake_fd), max_line_bytes_(max_line_bytes), gate_(gate),
+      session_(std::move(session)) {}
 
-line_reader::~line_reader() { join(); }
+line_reader::~line_reader() {
+  join();
+}
 
-void line_reader::start() { thread_ = std::thread{[this] { run(); }}; }
+void line_reader::start() {
+  thread_ = std::thread{[this] { run(); }};
+}
 
 void line_reader::join() {
   if (thread_.joinable())

@@ -1,0 +1,210 @@
+#include "actors/session.hpp"
+
+#include <doctest/doctest.h>
+
+#include <caf/stateful_actor.hpp>
+
+#include "protocol/error.hpp"
+#include "tests/actors/test_system.hpp"
+
+using namespace warren;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the session wrote, and how much reading credit it gave back.
+struct capture_output : session_output {
+  std::vector<std::string> lines;
+  int released = 0;
+  void send(std::string line) override { lines.push_back(std::move(line)); }
+  void release() override { ++released; }
+  bool saw(const std::string& needle) const {
+    for (auto& l : lines)
+      if (l.find(needle) != std::string::npos)
+        return true;
+    return false;
+  }
+};
+
+// A dispatcher that holds every call until the test tells it how to answer.
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
+using fake_dispatcher_actor =
+    dispatcher_actor::extend<caf::reacts_to<answer_atom, bool, std::string>>;
+
+struct fake_dispatcher_state {
+  std::vector<caf::typed_response_promise<tool_result>> held;
+  std::vector<tool_call> calls;
+};
+
+fake_dispatcher_actor::behavior_type
+fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> self) {
+  return {
+      [self](call_atom, const tool_call& call,
+             caf::timespan) -> caf::result<tool_result> {
+        self->state.calls.push_back(call);
+        auto rp = self->make_response_promise<tool_result>();
+        self->state.held.push_back(rp);
+        return rp;
+      },
+      // ok=true: answer the oldest call with `text` as result JSON; ok=false: fail it
+      // with invalid_params and `text` as message.
+      [self](answer_atom, bool ok, const std::string& text) {
+        auto rp = self->state.held.front();
+        self->state.held.erase(self->state.held.begin());
+        if (ok)
+          rp.deliver(tool_result{false, text});
+        else
+          rp.deliver(make_error(ec::invalid_params, text));
+      },
+  };
+}
+
+struct fixture : test::test_system {
+  std::shared_ptr<capture_output> out = std::make_shared<capture_output>();
+  fake_dispatcher_actor fake;
+  session_impl_actor client;
+
+  fixture() {
+    fake = spawn(fake_dispatcher);
+    dispatcher_actor as_dispatcher = fake;
+    session_config cfg;
+    cfg.shutdown_grace = 2s;
+    client = spawn(
+        session, std::make_shared<const tool_catalog>(), out,
+        [as_dispatcher] { return as_dispatcher; }, cfg);
+    line(
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})");
+    out->lines.clear();
+    out->released = 0;
+  }
+
+  void line(const std::string& text) {
+    caf::anon_send(client, line_atom::value, text);
+    run();
+  }
+
+  void answer(bool ok, const std::string& text) {
+    caf::anon_send(fake, answer_atom::value, ok, text);
+    run();
+  }
+
+  std::size_t held_count() {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(fake);
+    using impl =
+        caf::stateful_actor<fake_dispatcher_state, fake_dispatcher_actor::base>;
+    return dynamic_cast<impl*>(ptr)->state.held.size();
+  }
+};
+
+const std::string call_line =
+    R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_queues","arguments":{}}})";
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "a tool call is answered with the dispatcher's result and "
+                           "gives its reading credit back only then") {
+  line(call_line);
+  CHECK(out->lines.empty());
+  CHECK(out->released == 0);
+  answer(true, R"({"content":[],"isError":false})");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->lines[0] ==
+        R"({"jsonrpc":"2.0","id":7,"result":{"content":[],"isError":false}})");
+  CHECK(out->released == 1);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "a protocol request is answered at once and releases its credit") {
+  line(R"({"jsonrpc":"2.0","id":"p","method":"ping"})");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->lines[0] == R"({"jsonrpc":"2.0","id":"p","result":{}})");
+  CHECK(out->released == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "a cancelled call is never answered, even when its result "
+                           "arrives later") {
+  line(call_line);
+  line(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
+  answer(true, R"({"content":[],"isError":false})");
+  CHECK(out->lines.empty());
+  CHECK(out->released == 2); // the cancel line, then the call once its work ended
+}
+
+TEST_CASE_FIXTURE(fixture, "invalid arguments reported by the dispatcher become a "
+                           "-32602 error") {
+  line(call_line);
+  answer(false, "invalid arguments for list_queues: 'page_size' must be at most 500");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->saw(R"("code":-32602)"));
+  CHECK(out->saw("page_size"));
+}
+
+TEST_CASE_FIXTURE(fixture, "a progress token brings progress notifications before the "
+                           "result") {
+  line(
+      R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"overview","_meta":{"progressToken":"tok"}}})");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->lines[0].find(R"("method":"notifications/progress")") !=
+        std::string::npos);
+  CHECK(out->lines[0].find(R"("progressToken":"tok")") != std::string::npos);
+  answer(true, R"({"content":[],"isError":false})");
+  REQUIRE(out->lines.size() == 3);
+  CHECK(out->lines[1].find(R"("progress":1)") != std::string::npos);
+  CHECK(out->lines[2].find(R"("id":8,"result")") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "a second call with an id still in flight is refused") {
+  line(call_line);
+  line(call_line);
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->saw(R"("code":-32600)"));
+  CHECK(out->saw("already in use"));
+  CHECK(held_count() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "an oversized line gets an error naming the limit and "
+                           "releases its credit") {
+  caf::anon_send(client, oversize_atom::value, uint64_t{20000000});
+  run();
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->saw("20000000 bytes"));
+  CHECK(out->saw("max_line_bytes"));
+  CHECK(out->released == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "eof with nothing in flight ends the session at once") {
+  caf::scoped_actor observer{*sys};
+  observer->monitor(client);
+  caf::anon_send(client, eof_atom::value);
+  run();
+  bool down = false;
+  observer->receive([&](caf::down_msg&) { down = true; },
+                    caf::after(std::chrono::seconds(0)) >> [] {});
+  CHECK(down);
+}
+
+TEST_CASE_FIXTURE(fixture, "eof waits for a call in flight and answers it when it "
+                           "completes") {
+  line(call_line);
+  caf::anon_send(client, eof_atom::value);
+  run();
+  CHECK(out->lines.empty());
+  answer(true, R"({"content":[],"isError":false})");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->saw(R"("id":7,"result")"));
+}
+
+TEST_CASE_FIXTURE(fixture, "eof with a call that never completes answers it with an "
+                           "error after the grace period") {
+  line(call_line);
+  caf::anon_send(client, eof_atom::value);
+  run();
+  advance(1s);
+  CHECK(out->lines.empty());
+  advance(1s);
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->saw(R"("id":7,"result")"));
+  CHECK(out->saw(R"("isError":true)"));
+  CHECK(out->saw("shut down"));
+}

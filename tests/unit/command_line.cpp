@@ -1,0 +1,224 @@
+#include "config/command_line.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+using namespace warren;
+
+namespace {
+
+struct parsed {
+  command_line cl;
+  std::string out;
+  std::string err;
+};
+
+parsed parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv{"warren"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::ostringstream out;
+  std::ostringstream err;
+  auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {std::move(cl), out.str(), err.str()};
+}
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return
+      [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+        auto i = vars.find(name);
+        if (i == vars.end())
+          return std::nullopt;
+        return i->second;
+      };
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+struct temp_dir {
+  std::filesystem::path path;
+
+  temp_dir() {
+    auto pattern =
+        (std::filesystem::temp_directory_path() / "warren-cli-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+
+  std::string write(const std::string& name, const std::string& text) const {
+    auto file = path / name;
+    std::ofstream out(file);
+    out << text;
+    return file.string();
+  }
+};
+
+} // namespace
+
+TEST_CASE("command line: serve collects flags as config keys without parsing them") {
+  auto p = parse({"serve", "--management-url", "http://h:1/", "--http-pool-max=7",
+                  "--max-in-flight", "abc", "--config", "w.toml", "--password", "pw"});
+  CHECK(p.cl.cmd == command_line::command::serve);
+  REQUIRE(p.cl.config_file);
+  CHECK(*p.cl.config_file == "w.toml");
+  CHECK(p.cl.flags.size() == 4);
+  CHECK(p.cl.flags["rabbitmq.management_url"] == "http://h:1/");
+  CHECK(p.cl.flags["http_pool.max"] == "7");
+  CHECK(p.cl.flags["server.max_in_flight"] == "abc"); // load_settings judges it
+  CHECK(p.cl.flags["rabbitmq.password"] == "pw");
+  CHECK(p.err.empty());
+  CHECK(p.out.empty());
+}
+
+TEST_CASE("command line: every settings key has a flag on serve and config check") {
+  for (const auto& key : setting_keys()) {
+    CAPTURE(key.flag);
+    for (auto sub : {std::vector<const char*>{"serve"},
+                     std::vector<const char*>{"config", "check"}}) {
+      std::vector<const char*> argv{"warren"};
+      argv.insert(argv.end(), sub.begin(), sub.end());
+      argv.push_back(key.flag.c_str());
+      argv.push_back("v");
+      std::ostringstream out;
+      std::ostringstream err;
+      auto cl =
+          parse_command_line(static_cast<int>(argv.size()), argv.data(), out, err);
+      CHECK(cl.exit_code == 0);
+      CHECK(err.str().empty());
+      CHECK(cl.flags.size() == 1);
+      CHECK(cl.flags[key.key] == "v");
+    }
+  }
+}
+
+TEST_CASE("command line: config check is recognised") {
+  auto p = parse({"config", "check", "--log-level", "debug"});
+  CHECK(p.cl.cmd == command_line::command::config_check);
+  CHECK(p.cl.flags["server.log_level"] == "debug");
+  CHECK_FALSE(p.cl.config_file);
+}
+
+TEST_CASE("command line: --help and --version print to out and exit 0") {
+  auto help = parse({"--help"});
+  CHECK(help.cl.cmd == command_line::command::exit);
+  CHECK(help.cl.exit_code == 0);
+  CHECK(contains(help.out, "serve"));
+  CHECK(contains(help.out, "config"));
+  CHECK(help.err.empty());
+
+  auto version = parse({"--version"});
+  CHECK(version.cl.cmd == command_line::command::exit);
+  CHECK(version.cl.exit_code == 0);
+  CHECK(version.out == "warren 0.1.0\n");
+}
+
+TEST_CASE("command line: subcommand help describes every option") {
+  for (auto args : {std::vector<const char*>{"serve", "--help"},
+                    std::vector<const char*>{"config", "check", "--help"}}) {
+    std::vector<const char*> argv{"warren"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::ostringstream out;
+    std::ostringstream err;
+    auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data(), out, err);
+    CHECK(cl.cmd == command_line::command::exit);
+    CHECK(cl.exit_code == 0);
+    auto text = out.str();
+    CHECK(contains(text, "--config"));
+    CHECK(contains(text, "WARREN_CONFIG"));
+    for (const auto& key : setting_keys()) {
+      CAPTURE(key.flag);
+      CHECK(contains(text, key.flag));
+      CHECK(contains(text, key.env));
+    }
+    // The password flag steers people to the environment variable.
+    CHECK(contains(text, "ps"));
+    CHECK(contains(text, "Default: 64"));
+    auto password_line = text.substr(text.find("--password"));
+    password_line = password_line.substr(0, password_line.find('\n'));
+    CHECK(contains(password_line, "RABBITMQ_PASSWORD"));
+    CHECK_FALSE(contains(password_line, "Default"));
+  }
+}
+
+TEST_CASE("command line: an unknown flag is a usage error with exit code 2") {
+  auto p = parse({"serve", "--no-such-flag"});
+  CHECK(p.cl.cmd == command_line::command::exit);
+  CHECK(p.cl.exit_code == 2);
+  CHECK(contains(p.err, "--no-such-flag"));
+  CHECK(p.cl.flags.empty());
+  auto missing_value = parse({"serve", "--http-pool-max"});
+  CHECK(missing_value.cl.exit_code == 2);
+  CHECK_FALSE(missing_value.err.empty());
+  auto bare_config = parse({"config"});
+  CHECK(bare_config.cl.cmd == command_line::command::exit);
+  CHECK(bare_config.cl.exit_code == 2);
+}
+
+TEST_CASE("command line: no subcommand prints help and exits with 2") {
+  auto p = parse({});
+  CHECK(p.cl.cmd == command_line::command::exit);
+  CHECK(p.cl.exit_code == 2);
+  CHECK(contains(p.out, "serve"));
+}
+
+TEST_CASE("command line: config check prints the effective settings") {
+  auto p = parse({"config", "check", "--http-pool-max", "33"});
+  std::ostringstream out;
+  std::ostringstream err;
+  auto rc = run_config_check(p.cl, env_of({{"RABBITMQ_PASSWORD", "top-secret-pw"}}),
+                             out, err);
+  CHECK(rc == 0);
+  CHECK(err.str().empty());
+  CHECK(out.str().rfind("config ok\n", 0) == 0);
+  CHECK(contains(out.str(), "max = 33"));
+  CHECK(contains(out.str(), "password = '***'"));
+  CHECK_FALSE(contains(out.str(), "top-secret-pw"));
+}
+
+TEST_CASE("command line: config check reports a bad value and exits with 2") {
+  auto p = parse({"config", "check", "--http-pool-max", "0"});
+  std::ostringstream out;
+  std::ostringstream err;
+  auto rc = run_config_check(p.cl, env_of({}), out, err);
+  CHECK(rc == 2);
+  CHECK(out.str().empty());
+  CHECK(err.str().rfind("config error: invalid value for http_pool.max: 0", 0) == 0);
+  CHECK(contains(err.str(), "--http-pool-max"));
+}
+
+TEST_CASE("command line: the config file comes from --config, else WARREN_CONFIG") {
+  temp_dir dir;
+  auto from_env = dir.write("env.toml", "[server]\nmax_in_flight = 11\n");
+  auto from_flag = dir.write("flag.toml", "[server]\nmax_in_flight = 22\n");
+  auto env = env_of({{"WARREN_CONFIG", from_env}});
+
+  auto without_flag = parse({"serve"});
+  auto s = load_settings(without_flag.cl, env);
+  REQUIRE(s);
+  CHECK(s->max_in_flight == 11);
+
+  auto with_flag = parse({"serve", "--config", from_flag.c_str()});
+  auto t = load_settings(with_flag.cl, env);
+  REQUIRE(t);
+  CHECK(t->max_in_flight == 22);
+
+  auto absent = (dir.path / "absent.toml").string();
+  auto missing = parse({"config", "check", "--config", absent.c_str()});
+  std::ostringstream out;
+  std::ostringstream err;
+  CHECK(run_config_check(missing.cl, env, out, err) == 2);
+  CHECK(contains(err.str(), absent + " does not exist"));
+}

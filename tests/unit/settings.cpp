@@ -1,0 +1,421 @@
+#include "config/settings.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "protocol/error.hpp"
+
+using namespace warren;
+
+namespace {
+
+// A private directory for config files, removed with everything in it.
+struct temp_dir {
+  std::filesystem::path path;
+
+  temp_dir() {
+    auto pattern =
+        (std::filesystem::temp_directory_path() / "warren-settings-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+
+  std::string write(const std::string& name, const std::string& text) const {
+    auto file = path / name;
+    std::ofstream out(file);
+    out << text;
+    return file.string();
+  }
+};
+
+using env_map = std::map<std::string, std::string>;
+
+env_lookup env_of(env_map vars) {
+  return
+      [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+        auto i = vars.find(name);
+        if (i == vars.end())
+          return std::nullopt;
+        return i->second;
+      };
+}
+
+const env_lookup no_env = env_of({});
+
+// The message of the error load_settings reports; fails the test when it succeeds.
+std::string load_error(const std::optional<std::string>& file, const env_map& env,
+                       const std::map<std::string, std::string>& flags) {
+  auto s = load_settings(file, env_of(env), flags);
+  REQUIRE_FALSE(s);
+  CHECK(code_of(s.error()) == ec::invalid_config);
+  return message_of(s.error());
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("settings: defaults load without a file, environment or flags") {
+  auto s = load_settings(std::nullopt, no_env, {});
+  REQUIRE(s);
+  CHECK(s->management_url == "http://127.0.0.1:15672");
+  CHECK(s->management.host == "127.0.0.1");
+  CHECK(s->management.port == 15672);
+  CHECK(s->management.base_path == "");
+  CHECK(s->max_in_flight == 64);
+  CHECK(s->http_pool_min == 5);
+  CHECK(s->http_pool_max == 50);
+  CHECK(s->log_level == "info");
+}
+
+TEST_CASE("settings: file is overridden by environment, environment by flags") {
+  temp_dir dir;
+  auto file = dir.write("warren.toml", R"(
+[rabbitmq]
+user = "from-file"
+management_url = "http://file-host:1111"
+
+[server]
+max_in_flight = 10
+log_level = "debug"
+request_timeout_ms = 1000
+
+[http_pool]
+max = 20
+min = 2
+)");
+  env_map env = {{"WARREN_MAX_IN_FLIGHT", "20"},
+                 {"WARREN_LOG_LEVEL", "warn"},
+                 {"RABBITMQ_MANAGEMENT_URL", "http://env-host:2222"},
+                 {"WARREN_HTTP_POOL_MAX", "30"}};
+  std::map<std::string, std::string> flags = {
+      {"server.max_in_flight", "30"},
+      {"rabbitmq.management_url", "http://flag-host:3333/api/"}};
+  auto s = load_settings(file, env_of(env), flags);
+  REQUIRE(s);
+  // file only
+  CHECK(s->user == "from-file");
+  CHECK(s->http_pool_min == 2);
+  CHECK(s->request_timeout == std::chrono::milliseconds{1000});
+  // file < env
+  CHECK(s->log_level == "warn");
+  CHECK(s->http_pool_max == 30);
+  // file < env < flags
+  CHECK(s->max_in_flight == 30);
+  CHECK(s->management.host == "flag-host");
+  CHECK(s->management.port == 3333);
+  CHECK(s->management.base_path == "/api");
+  // untouched default
+  CHECK(s->tools_page_size == 50);
+}
+
+TEST_CASE("settings: an empty environment variable counts as unset") {
+  auto s = load_settings(std::nullopt, env_of({{"WARREN_MAX_IN_FLIGHT", ""}}), {});
+  REQUIRE(s);
+  CHECK(s->max_in_flight == 64);
+}
+
+TEST_CASE("settings: every key has one env var and one flag, all distinct") {
+  const auto& keys = setting_keys();
+  CHECK(keys.size() == 15);
+  std::map<std::string, int> seen;
+  for (const auto& key : keys) {
+    CHECK(++seen[key.key] == 1);
+    CHECK(++seen[key.env] == 1);
+    CHECK(++seen[key.flag] == 1);
+    CHECK_FALSE(key.help.empty());
+  }
+  for (const char* env :
+       {"RABBITMQ_MANAGEMENT_URL", "RABBITMQ_URL", "RABBITMQ_USER", "RABBITMQ_PASSWORD",
+        "WARREN_LOG_LEVEL", "WARREN_MAX_LINE_BYTES", "WARREN_MAX_IN_FLIGHT",
+        "WARREN_TOOLS_PAGE_SIZE", "WARREN_REQUEST_TIMEOUT_MS",
+        "WARREN_SHUTDOWN_GRACE_MS", "WARREN_HTTP_POOL_MIN", "WARREN_HTTP_POOL_MAX",
+        "WARREN_HTTP_IDLE_TIMEOUT_MS", "WARREN_HTTP_CONNECT_TIMEOUT_MS",
+        "WARREN_HTTP_POOL_QUEUE"})
+    CHECK_MESSAGE(seen.count(env) == 1, env);
+}
+
+TEST_CASE("settings: each environment variable reaches its key") {
+  // A value for every key that differs from its default and passes validation.
+  std::map<std::string, std::string> values = {
+      {"rabbitmq.management_url", "http://h:1/x"},
+      {"rabbitmq.url", "amqp://u:p@h:5673/v"},
+      {"rabbitmq.user", "alice"},
+      {"rabbitmq.password", "pw-42"},
+      {"server.log_level", "error"},
+      {"server.max_line_bytes", "2048"},
+      {"server.max_in_flight", "7"},
+      {"server.tools_page_size", "9"},
+      {"server.request_timeout_ms", "11"},
+      {"server.shutdown_grace_ms", "13"},
+      {"http_pool.min", "3"},
+      {"http_pool.max", "4"},
+      {"http_pool.idle_timeout_ms", "17"},
+      {"http_pool.connect_timeout_ms", "19"},
+      {"http_pool.queue", "23"}};
+  env_map env;
+  for (const auto& key : setting_keys())
+    env[key.env] = values.at(key.key);
+  auto s = load_settings(std::nullopt, env_of(env), {});
+  REQUIRE(s);
+  CHECK(s->management_url == "http://h:1/x");
+  CHECK(s->amqp_url == "amqp://u:p@h:5673/v");
+  CHECK(s->user == "alice");
+  CHECK(s->password == "pw-42");
+  CHECK(s->log_level == "error");
+  CHECK(s->max_line_bytes == 2048);
+  CHECK(s->max_in_flight == 7);
+  CHECK(s->tools_page_size == 9);
+  CHECK(s->request_timeout.count() == 11);
+  CHECK(s->shutdown_grace.count() == 13);
+  CHECK(s->http_pool_min == 3);
+  CHECK(s->http_pool_max == 4);
+  CHECK(s->http_idle_timeout.count() == 17);
+  CHECK(s->http_connect_timeout.count() == 19);
+  CHECK(s->http_pool_queue == 23);
+}
+
+TEST_CASE("settings: each invalid value is refused naming its key") {
+  struct bad_value {
+    std::string key;
+    std::string value;
+  };
+  std::vector<bad_value> cases = {
+      {"rabbitmq.management_url", "ftp://x"},
+      {"rabbitmq.management_url", "http://:80"},
+      {"rabbitmq.url", "http://h"},
+      {"rabbitmq.user", ""},
+      {"server.log_level", "loud"},
+      {"server.max_line_bytes", "1023"},
+      {"server.max_line_bytes", "1073741825"},
+      {"server.max_in_flight", "0"},
+      {"server.max_in_flight", "abc"},
+      {"server.max_in_flight", "-1"},
+      {"server.max_in_flight", "100001"},
+      {"server.tools_page_size", "1001"},
+      {"server.request_timeout_ms", "0"},
+      {"server.shutdown_grace_ms", "600001"},
+      {"http_pool.min", "1001"},
+      {"http_pool.max", "0"},
+      {"http_pool.idle_timeout_ms", "0"},
+      {"http_pool.connect_timeout_ms", "99999999999999999999999"},
+      {"http_pool.queue", "100001"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.key);
+    CAPTURE(c.value);
+    auto message = load_error(std::nullopt, {}, {{c.key, c.value}});
+    CHECK_MESSAGE(contains(message, c.key), message);
+  }
+}
+
+TEST_CASE("settings: a number out of range says what is accepted") {
+  auto message = load_error(std::nullopt, {}, {{"http_pool.max", "0"}});
+  CHECK(message ==
+        "invalid value for http_pool.max: 0 (must be between 1 and 1000); set by flag "
+        "--http-pool-max");
+}
+
+TEST_CASE("settings: validate checks ranges of settings built in code") {
+  settings s;
+  s.http_pool_max = 0;
+  auto err = validate(s);
+  REQUIRE(err);
+  CHECK(code_of(err) == ec::invalid_config);
+  CHECK(message_of(err) ==
+        "invalid value for http_pool.max: 0 (must be between 1 and 1000)");
+  settings timeouts;
+  timeouts.request_timeout = std::chrono::minutes{11};
+  CHECK(contains(message_of(validate(timeouts)), "server.request_timeout_ms"));
+  settings fine;
+  fine.management_url = "http://broker:8080/rabbitmq/";
+  CHECK_FALSE(validate(fine));
+  CHECK(fine.management.base_path == "/rabbitmq");
+}
+
+TEST_CASE("settings: a pool minimum above the maximum names both keys") {
+  auto message = load_error(std::nullopt, {{"WARREN_HTTP_POOL_MIN", "60"}}, {});
+  CHECK(contains(message, "http_pool.min (60) must not exceed http_pool.max (50)"));
+  CHECK(contains(message, "WARREN_HTTP_POOL_MIN"));
+}
+
+TEST_CASE("settings: a management URL that is not http is refused") {
+  auto ftp = load_error(std::nullopt, {}, {{"rabbitmq.management_url", "ftp://x"}});
+  CHECK(contains(
+      ftp, "rabbitmq.management_url: \"ftp://x\" is not an http:// URL (https is not "
+           "supported yet)"));
+  auto https =
+      load_error(std::nullopt, {{"RABBITMQ_MANAGEMENT_URL", "https://broker"}}, {});
+  CHECK(contains(https, "rabbitmq.management_url"));
+  CHECK(contains(https, "https is not supported yet"));
+  CHECK(contains(https, "RABBITMQ_MANAGEMENT_URL"));
+  auto port = load_error(std::nullopt, {}, {{"rabbitmq.management_url", "http://h:0"}});
+  CHECK(contains(port, "invalid port"));
+  auto query =
+      load_error(std::nullopt, {}, {{"rabbitmq.management_url", "http://h/api?x=1"}});
+  CHECK(contains(query, "query"));
+}
+
+TEST_CASE("settings: an unknown log level lists the accepted ones") {
+  auto message = load_error(std::nullopt, {}, {{"server.log_level", "loud"}});
+  CHECK(contains(
+      message,
+      "server.log_level: \"loud\" is not one of trace, debug, info, warn, error, "
+      "off"));
+  auto s = load_settings(std::nullopt, env_of({{"WARREN_LOG_LEVEL", "DEBUG"}}), {});
+  REQUIRE(s);
+  CHECK(s->log_level == "debug");
+}
+
+TEST_CASE("settings: a number that does not parse names the key and its source") {
+  auto from_flag = load_error(std::nullopt, {}, {{"server.max_in_flight", "abc"}});
+  CHECK(from_flag ==
+        "invalid value for server.max_in_flight: \"abc\" (must be a whole number "
+        "between 1 and 100000); set by flag --max-in-flight");
+  auto from_env = load_error(std::nullopt, {{"WARREN_MAX_IN_FLIGHT", "12x"}}, {});
+  CHECK(contains(from_env, "server.max_in_flight"));
+  CHECK(contains(from_env, "environment variable WARREN_MAX_IN_FLIGHT"));
+  auto spaced = load_error(std::nullopt, {{"WARREN_HTTP_POOL_MAX", " 5"}}, {});
+  CHECK(contains(spaced, "http_pool.max"));
+}
+
+TEST_CASE("settings: an unknown flag key is refused") {
+  auto message = load_error(std::nullopt, {}, {{"server.nope", "1"}});
+  CHECK(contains(message, "server.nope"));
+}
+
+TEST_CASE("settings: an unknown key in the file is refused naming key and file") {
+  temp_dir dir;
+  auto file = dir.write("warren.toml", "[server]\nmax_inflight = 5\n");
+  auto message = load_error(file, {}, {});
+  CHECK(contains(message, "unknown key server.max_inflight in " + file));
+  CHECK(contains(message, "did you mean server.max_in_flight?"));
+  auto top = dir.write("top.toml", "verbose = true\n");
+  CHECK(contains(load_error(top, {}, {}), "unknown key verbose in " + top));
+  auto table = dir.write("table.toml", "[metrics]\nport = 9090\n");
+  CHECK(contains(load_error(table, {}, {}), "unknown key metrics.port in " + table));
+}
+
+TEST_CASE("settings: a value of the wrong type in the file names key and file") {
+  temp_dir dir;
+  auto file = dir.write("warren.toml", "[http_pool]\nmax = \"many\"\n");
+  auto message = load_error(file, {}, {});
+  CHECK(contains(message, "http_pool.max"));
+  CHECK(contains(message, "expected an integer"));
+  CHECK(contains(message, file));
+  auto negative = dir.write("negative.toml", "[server]\nmax_in_flight = -3\n");
+  auto neg_message = load_error(negative, {}, {});
+  CHECK(contains(neg_message, "server.max_in_flight: -3"));
+  auto text = dir.write("text.toml", "[rabbitmq]\nuser = 5\n");
+  CHECK(contains(load_error(text, {}, {}), "rabbitmq.user: expected a string"));
+}
+
+TEST_CASE("settings: a range error from the file names the file") {
+  temp_dir dir;
+  auto file = dir.write("warren.toml", "[server]\ntools_page_size = 5000\n");
+  CHECK(load_error(file, {}, {}) ==
+        "invalid value for server.tools_page_size: 5000 (must be between 1 and 1000); "
+        "set in config file " +
+            file);
+}
+
+TEST_CASE("settings: a file with bad TOML syntax reports line and column") {
+  temp_dir dir;
+  auto file = dir.write("broken.toml", "[server]\nmax_in_flight = 5\nlog_level = \n");
+  auto message = load_error(file, {}, {});
+  CHECK(contains(message, "cannot parse config file " + file + ":3:"));
+}
+
+TEST_CASE("settings: a missing config file is reported") {
+  temp_dir dir;
+  auto missing = (dir.path / "nope.toml").string();
+  auto message = load_error(missing, {}, {});
+  CHECK(message == "config file " + missing + " does not exist");
+  CHECK(contains(load_error(dir.path.string(), {}, {}), "is a directory"));
+}
+
+TEST_CASE("settings: management_url is split into host, port and base path") {
+  struct expectation {
+    std::string url;
+    std::string host;
+    uint16_t port;
+    std::string base_path;
+  };
+  std::vector<expectation> cases = {
+      {"http://127.0.0.1:15672/", "127.0.0.1", 15672, ""},
+      {"http://127.0.0.1:15672", "127.0.0.1", 15672, ""},
+      {"http://broker", "broker", 80, ""},
+      {"HTTP://broker/", "broker", 80, ""},
+      {"http://broker:8080/rabbitmq", "broker", 8080, "/rabbitmq"},
+      {"http://broker:8080/a/b//", "broker", 8080, "/a/b"},
+      {"http://[::1]:15673/mgmt/", "::1", 15673, "/mgmt"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.url);
+    auto s = load_settings(std::nullopt, no_env, {{"rabbitmq.management_url", c.url}});
+    REQUIRE(s);
+    CHECK(s->management.host == c.host);
+    CHECK(s->management.port == c.port);
+    CHECK(s->management.base_path == c.base_path);
+  }
+}
+
+TEST_CASE("settings: to_toml hides the password and reads back the same settings") {
+  auto s =
+      load_settings(std::nullopt,
+                    env_of({{"RABBITMQ_PASSWORD", "hunter2-secret"},
+                            {"RABBITMQ_URL", "amqp://bob:hunter2-secret@h:5672/v"}}),
+                    {{"http_pool.max", "42"}, {"server.log_level", "trace"}});
+  REQUIRE(s);
+  auto text = to_toml(*s);
+  CHECK_FALSE(contains(text, "hunter2"));
+  CHECK(contains(text, "password = '***'"));
+  CHECK(contains(text, "url = 'amqp://bob:***@h:5672/v'"));
+  CHECK(contains(text, "[http_pool]"));
+  CHECK(contains(text, "max = 42"));
+
+  temp_dir dir;
+  auto file = dir.write("round.toml", text);
+  auto again = load_settings(file, no_env, {});
+  REQUIRE(again);
+  CHECK(again->password == "***");
+  CHECK(again->http_pool_max == 42);
+  CHECK(again->log_level == "trace");
+  CHECK(again->management_url == s->management_url);
+  CHECK(again->request_timeout == s->request_timeout);
+}
+
+TEST_CASE("settings: errors never contain the password") {
+  const std::string secret = "s3cr3t-pw";
+  auto bad_amqp = load_error(
+      std::nullopt,
+      {{"RABBITMQ_PASSWORD", secret}, {"RABBITMQ_URL", "ftp://u:" + secret + "@h"}},
+      {});
+  CHECK(contains(bad_amqp, "rabbitmq.url"));
+  CHECK_FALSE(contains(bad_amqp, secret));
+  auto creds_in_mgmt = load_error(
+      std::nullopt, {}, {{"rabbitmq.management_url", "http://u:" + secret + "@h:1/"}});
+  CHECK(contains(creds_in_mgmt, "rabbitmq.management_url"));
+  CHECK_FALSE(contains(creds_in_mgmt, secret));
+  auto slash_in_password = load_error(
+      std::nullopt, {}, {{"rabbitmq.url", "amqps://u:pa/" + secret + "@h/"}});
+  CHECK_FALSE(contains(slash_in_password, secret));
+  temp_dir dir;
+  auto file = dir.write("pw.toml", "[rabbitmq]\npassword = 12345678\n");
+  auto typed = load_error(file, {}, {});
+  CHECK(contains(typed, "rabbitmq.password"));
+  CHECK_FALSE(contains(typed, "12345678"));
+}
