@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/pool_policy.hpp"
@@ -26,29 +28,41 @@ caf::error saturated() {
                     "deadline; the pool is saturated (raise http_pool.max?)");
 }
 
-// Sends `request` over `conn` and delivers the answer; the connection goes back to
-// the idle list when it answers, or is forgotten when it died.
+// The call on connection `addr` ended with `outcome`: answer its caller and put the
+// connection back to work, unless it overran its deadline (then it is still blocked
+// and must never get another request).
+void finish(pool_ptr self, const caf::actor_addr& addr,
+            caf::expected<http_response> outcome) {
+  auto& st = self->state;
+  auto i = st.busy.find(addr);
+  if (i == st.busy.end())
+    return; // it died, and its caller was answered then
+  auto call = std::move(i->second);
+  st.busy.erase(i);
+  auto overran = !outcome && outcome.error() == caf::sec::request_timeout;
+  if (outcome)
+    call.promise.deliver(std::move(*outcome));
+  else
+    call.promise.deliver(std::move(outcome.error()));
+  if (overran) {
+    self->demonitor(addr);
+    self->send_exit(call.handle, caf::exit_reason::kill);
+  } else {
+    st.idle.push_back({call.handle, self->clock().now()});
+  }
+  serve_waiters(self);
+}
+
+// Sends `request` over `conn`; finish() delivers the answer to `promise`.
 void run_on(pool_ptr self, http_actor conn, http_request request, caf::timespan budget,
             caf::typed_response_promise<http_response> promise) {
-  self->state.busy.emplace(conn.address(), conn);
-  auto release = [self, conn] {
-    auto i = self->state.busy.find(conn.address());
-    if (i == self->state.busy.end())
-      return; // it died meanwhile
-    self->state.busy.erase(i);
-    self->state.idle.push_back({conn, self->clock().now()});
-    serve_waiters(self);
-  };
+  auto addr = conn.address();
+  self->state.busy.emplace(addr,
+                           http_pool_state::busy_connection{conn, std::move(promise)});
   self->request(conn, budget + grace, http_atom::value, std::move(request), budget)
-      .then(
-          [promise, release](http_response& response) mutable {
-            promise.deliver(std::move(response));
-            release();
-          },
-          [promise, release](caf::error& err) mutable {
-            promise.deliver(std::move(err));
-            release();
-          });
+      .then([self, addr](
+                http_response& response) { finish(self, addr, std::move(response)); },
+            [self, addr](caf::error& err) { finish(self, addr, std::move(err)); });
 }
 
 http_actor spawn_connection(pool_ptr self) {
@@ -99,6 +113,18 @@ void close_idle(pool_ptr self) {
 
 } // namespace
 
+http_pool_state::~http_pool_state() {
+  auto gone = [] { return make_error(ec::cancelled, "warren is shutting down"); };
+  for (auto& w : waiting)
+    w.promise.deliver(gone());
+  for (auto& [addr, call] : busy) {
+    call.promise.deliver(gone());
+    caf::anon_send_exit(call.handle, caf::exit_reason::user_shutdown);
+  }
+  for (auto& c : idle)
+    caf::anon_send_exit(c.handle, caf::exit_reason::user_shutdown);
+}
+
 http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
                                          connection_factory factory) {
   auto& st = self->state;
@@ -108,16 +134,17 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
     st.idle.push_back({spawn_connection(self), self->clock().now()});
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
-    st.busy.erase(msg.source);
+    if (auto i = st.busy.find(msg.source); i != st.busy.end()) {
+      i->second.promise.deliver(make_error(
+          ec::backend_unreachable,
+          "the management API connection failed during the call; try again"));
+      st.busy.erase(i);
+    }
     st.idle.erase(
         std::remove_if(st.idle.begin(), st.idle.end(),
                        [&](const auto& c) { return c.handle.address() == msg.source; }),
         st.idle.end());
     serve_waiters(self);
-  });
-  self->attach_functor([self] {
-    for (auto& w : self->state.waiting)
-      w.promise.deliver(make_error(ec::cancelled, "warren is shutting down"));
   });
   auto sweep_every =
       std::max<caf::timespan>(cfg.idle_timeout / 2, std::chrono::milliseconds{100});
@@ -126,24 +153,29 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
       [self](http_atom, http_request& request,
              caf::timespan budget) -> caf::result<http_response> {
         auto& st = self->state;
-        auto promise = self->make_response_promise<http_response>();
+        // A promise marks the request as answered later, so only the branches that
+        // answer later make one; reject answers now.
         switch (decide(st.idle.size(), st.total(), st.cfg.max, st.waiting.size(),
                        st.cfg.queue_bound)) {
         case pool_decision::use_idle: {
           auto conn = st.idle.back().handle;
           st.idle.pop_back();
+          auto promise = self->make_response_promise<http_response>();
           run_on(self, conn, std::move(request), budget, promise);
-          break;
+          return promise;
         }
-        case pool_decision::grow:
+        case pool_decision::grow: {
+          auto promise = self->make_response_promise<http_response>();
           run_on(self, spawn_connection(self), std::move(request), budget, promise);
-          break;
+          return promise;
+        }
         case pool_decision::enqueue: {
+          auto promise = self->make_response_promise<http_response>();
           auto id = st.next_waiter_id++;
           st.waiting.push_back(
               {id, std::move(request), self->clock().now() + budget, promise});
           self->delayed_send(self, budget, deadline_atom::value, id);
-          break;
+          return promise;
         }
         case pool_decision::reject:
           ++st.rejected;
@@ -153,7 +185,7 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
                                 std::to_string(st.cfg.queue_bound) +
                                 " requests are already waiting; retry shortly");
         }
-        return promise;
+        return make_error(ec::internal, "unreachable pool decision");
       },
       [self, sweep_every](tick_atom) {
         close_idle(self);

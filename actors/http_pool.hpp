@@ -36,6 +36,12 @@ struct http_pool_state {
     caf::actor_clock::time_point since;
   };
 
+  /// A connection at work, and the caller waiting for its answer.
+  struct busy_connection {
+    http_actor handle;
+    caf::typed_response_promise<http_response> promise;
+  };
+
   struct waiter {
     uint64_t id;
     http_request request;
@@ -46,12 +52,17 @@ struct http_pool_state {
   http_pool_config cfg;
   connection_factory factory;
   std::vector<idle_connection> idle; ///< most recently used last (warmest)
-  std::unordered_map<caf::actor_addr, http_actor> busy;
+  std::unordered_map<caf::actor_addr, busy_connection> busy;
   std::deque<waiter> waiting;
   uint64_t next_waiter_id = 0;
   uint64_t opened = 0;   ///< connection actors spawned
   uint64_t rejected = 0; ///< requests refused because the queue was full
   std::size_t total() const { return idle.size() + busy.size(); }
+
+  /// The pool is gone: every caller still waiting gets an answer, and the connections
+  /// it owns stop. (CAF destroys the state before attached functors run, so this
+  /// cannot live in one.)
+  ~http_pool_state();
 };
 
 /// Owns up to cfg.max connection actors: reuses idle ones, grows with demand, queues

@@ -22,8 +22,17 @@ void start_child(supervisor_ptr self, supervisor_state::child& c) {
 
 } // namespace
 
+supervisor_state::~supervisor_state() {
+  if (system == nullptr)
+    return;
+  for (auto& c : children)
+    if (c.handle)
+      system->registry().erase(c.spec.name);
+}
+
 caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
                          restart_policy::config policy) {
+  self->state.system = &self->system();
   for (auto& spec : children) {
     self->state.children.push_back({std::move(spec), {}, restart_policy{policy}, 0});
     start_child(self, self->state.children.back());
@@ -57,10 +66,6 @@ caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
                  self->system().render(msg.reason),
                  std::chrono::duration_cast<std::chrono::milliseconds>(*delay).count());
     self->delayed_send(self, *delay, restart_atom::value, i->spec.name);
-  });
-  self->attach_functor([self] {
-    for (auto& c : self->state.children)
-      self->system().registry().erase(c.spec.name);
   });
   return {
       [self](restart_atom, caf::atom_value name) {

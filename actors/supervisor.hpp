@@ -26,6 +26,11 @@ struct supervisor_state {
     std::size_t restarts = 0;
   };
   std::vector<child> children;
+  caf::actor_system* system = nullptr;
+
+  /// Takes the children's names out of the registry. (CAF destroys the state before
+  /// attached functors run, so this cannot live in one.)
+  ~supervisor_state();
 };
 
 /// Starts each child, links to it and registers it in the actor registry under its

@@ -1,0 +1,221 @@
+#include "actors/dispatcher.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <rapidjson/document.h>
+
+#include "protocol/error.hpp"
+#include "tests/actors/test_system.hpp"
+
+using namespace warren;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the fake backend saw, and how it answers.
+struct backend_script {
+  enum class mode { respond, fail, hold } how = mode::respond;
+  http_response response{200, "{}"};
+  caf::error failure;
+  std::vector<http_request> requests;
+};
+
+struct fake_backend_state {
+  std::vector<caf::typed_response_promise<http_response>> held;
+};
+
+http_actor::behavior_type
+fake_backend(http_actor::stateful_pointer<fake_backend_state> self,
+             std::shared_ptr<backend_script> script) {
+  return {
+      [self, script](http_atom, const http_request& request,
+                     caf::timespan) -> caf::result<http_response> {
+        script->requests.push_back(request);
+        switch (script->how) {
+        case backend_script::mode::respond:
+          return script->response;
+        case backend_script::mode::fail:
+          return script->failure;
+        case backend_script::mode::hold:
+          break;
+        }
+        auto promise = self->make_response_promise<http_response>();
+        self->state.held.push_back(promise);
+        return promise;
+      },
+  };
+}
+
+// The answer to one call, filled in when it arrives.
+struct outcome {
+  bool done = false;
+  std::optional<tool_result> result;
+  caf::error error;
+};
+
+struct fixture : test::test_system {
+  std::shared_ptr<backend_script> script = std::make_shared<backend_script>();
+  http_actor backend;
+  bool backend_available = true;
+  dispatcher_actor dispatch;
+
+  fixture() {
+    backend = spawn(fake_backend, script);
+    dispatch = spawn(
+        dispatcher, std::make_shared<const tool_catalog>(),
+        [this]() -> http_actor { return backend_available ? backend : http_actor{}; });
+    run();
+  }
+
+  // Calls a tool from an actor of its own and runs; the outcome fills in when the
+  // dispatcher answers.
+  std::shared_ptr<outcome> call(std::string name, std::string arguments,
+                                caf::timespan budget = 5s) {
+    auto out = std::make_shared<outcome>();
+    auto to = dispatch;
+    spawn([out, to, name, arguments, budget](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, call_atom::value, tool_call{name, arguments},
+                    budget)
+          .then(
+              [out](tool_result& result) {
+                out->done = true;
+                out->result = std::move(result);
+              },
+              [out](caf::error& err) {
+                out->done = true;
+                out->error = std::move(err);
+              });
+    });
+    run();
+    return out;
+  }
+};
+
+rapidjson::Document parse(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  return doc;
+}
+
+// The text of the first content block of a tool result.
+std::string text_of(const tool_result& result) {
+  auto doc = parse(result.json);
+  if (!doc.IsObject() || !doc.HasMember("content") || !doc["content"].IsArray() ||
+      doc["content"].Empty() || !doc["content"][0].HasMember("text"))
+    return {};
+  return doc["content"][0]["text"].GetString();
+}
+
+const char* queue_page =
+    R"({"items":[{"name":"orders","vhost":"/","type":"classic","messages_ready":3,)"
+    R"("consumers":0,"not_a_listed_field":true}],"page":1,"page_size":100,)"
+    R"("page_count":1,"total_count":1,"filtered_count":1,"item_count":1})";
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture,
+                  "list_queues sends one GET for the vhost's queues and shapes "
+                  "the page into structuredContent") {
+  script->response = http_response{200, queue_page};
+  auto out = call("list_queues", R"({"vhost":"/"})");
+  REQUIRE(script->requests.size() == 1);
+  CHECK(script->requests[0].method == "GET");
+  auto& target = script->requests[0].target;
+  CHECK(target.rfind("/api/queues/%2F?page=1&page_size=100&columns=", 0) == 0);
+  CHECK(target.find("messages_ready") != std::string::npos);
+  CHECK(script->requests[0].body.empty());
+  REQUIRE(out->done);
+  REQUIRE(out->result);
+  CHECK_FALSE(out->result->is_error);
+  auto doc = parse(out->result->json);
+  REQUIRE(doc.IsObject());
+  CHECK(doc["isError"].IsFalse());
+  REQUIRE(doc.HasMember("structuredContent"));
+  auto& sc = doc["structuredContent"];
+  REQUIRE(sc["items"].IsArray());
+  REQUIRE(sc["items"].Size() == 1);
+  CHECK(std::string{sc["items"][0]["name"].GetString()} == "orders");
+  CHECK(sc["items"][0]["messages_ready"].GetInt() == 3);
+  CHECK_FALSE(sc["items"][0].HasMember("not_a_listed_field"));
+  CHECK(sc["page"].GetInt() == 1);
+  CHECK(sc["total_count"].GetInt() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "invalid arguments are refused with invalid_params without "
+                           "touching the backend") {
+  auto out = call("list_queues", R"({"page_size":501})");
+  REQUIRE(out->done);
+  CHECK_FALSE(out->result);
+  CHECK(code_of(out->error) == ec::invalid_params);
+  CHECK(message_of(out->error).find("page_size") != std::string::npos);
+  CHECK(script->requests.empty());
+}
+
+TEST_CASE_FIXTURE(fixture, "an unknown tool is refused with unknown_tool without "
+                           "touching the backend") {
+  auto out = call("drop_all_queues", "{}");
+  REQUIRE(out->done);
+  CHECK_FALSE(out->result);
+  CHECK(code_of(out->error) == ec::unknown_tool);
+  CHECK(script->requests.empty());
+}
+
+TEST_CASE_FIXTURE(fixture, "a backend failure becomes an isError result carrying the "
+                           "backend's message") {
+  script->how = backend_script::mode::fail;
+  script->failure = make_error(ec::backend_unreachable,
+                               "connection refused by the management API; is the "
+                               "management plugin enabled?");
+  auto out = call("list_queues", "{}");
+  CHECK(script->requests.size() == 1);
+  REQUIRE(out->done);
+  REQUIRE(out->result);
+  CHECK(out->result->is_error);
+  CHECK(parse(out->result->json)["isError"].IsTrue());
+  CHECK(text_of(*out->result) ==
+        "connection refused by the management API; is the management plugin "
+        "enabled?");
+}
+
+TEST_CASE_FIXTURE(fixture, "a backend that is restarting gives an isError result "
+                           "saying so") {
+  backend_available = false;
+  auto out = call("list_queues", "{}");
+  REQUIRE(out->done);
+  REQUIRE(out->result);
+  CHECK(out->result->is_error);
+  CHECK(text_of(*out->result).find("restarting") != std::string::npos);
+  CHECK(script->requests.empty());
+}
+
+TEST_CASE_FIXTURE(fixture, "a backend that does not answer within the budget gives an "
+                           "isError result naming the budget") {
+  script->how = backend_script::mode::hold;
+  auto out = call("list_queues", "{}", 3s);
+  CHECK(script->requests.size() == 1);
+  advance(2s);
+  CHECK_FALSE(out->done);
+  advance(1s);
+  REQUIRE(out->done);
+  REQUIRE(out->result);
+  CHECK(out->result->is_error);
+  CHECK(text_of(*out->result).find("3000 ms") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "a non-2xx answer becomes an isError result, not a protocol "
+                           "error") {
+  script->response =
+      http_response{404, R"({"error":"Object Not Found","reason":"Not Found"})"};
+  auto out = call("list_queues", R"({"vhost":"nope"})");
+  REQUIRE(out->done);
+  REQUIRE(out->result);
+  CHECK(out->result->is_error);
+  CHECK(text_of(*out->result).find("nope") != std::string::npos);
+}
