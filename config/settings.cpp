@@ -74,6 +74,7 @@ std::string check_management_url(settings& s);
 std::string check_amqp_url(settings& s);
 std::string check_user(settings& s);
 std::string check_log_level(settings& s);
+std::string check_scheduler(settings& s);
 
 const std::vector<key_spec>& specs() {
   static const std::vector<key_spec> table = {
@@ -108,6 +109,15 @@ const std::vector<key_spec>& specs() {
                  "How long in-flight calls may finish after EOF or SIGTERM, in "
                  "milliseconds.",
                  &settings::shutdown_grace),
+      text_key("server.scheduler", "WARREN_SCHEDULER", "--scheduler", "POLICY",
+               "Actor scheduler: sharing (idle workers sleep until woken; best when "
+               "warren shares the machine) or stealing (idle workers poll; for "
+               "dedicated cores).",
+               &settings::scheduler, check_scheduler),
+      count_key("server.scheduler_threads", "WARREN_SCHEDULER_THREADS",
+                "--scheduler-threads",
+                "Actor scheduler threads; 0 means one per CPU core.",
+                &settings::scheduler_threads, 0, 256),
       count_key("http_pool.min", "WARREN_HTTP_POOL_MIN", "--http-pool-min",
                 "Management API connections kept open even when idle.",
                 &settings::http_pool_min, 0, 1000),
@@ -488,6 +498,16 @@ std::string check_log_level(settings& s) {
   }
   return "server.log_level: " + shown_value(s.log_level) +
          " is not one of trace, debug, info, warn, error, off";
+}
+
+std::string check_scheduler(settings& s) {
+  auto policy = lower(s.scheduler);
+  if (policy == "sharing" || policy == "stealing") {
+    s.scheduler = policy;
+    return {};
+  }
+  return "server.scheduler: " + shown_value(s.scheduler) +
+         " is not one of sharing, stealing";
 }
 
 // --- validation ----------------------------------------------------------------------

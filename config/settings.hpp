@@ -37,6 +37,11 @@ struct settings {
   std::chrono::milliseconds request_timeout{30000}; ///< deadline of one tool call
   std::chrono::milliseconds shutdown_grace{5000};   ///< how long in-flight calls may
                                                     ///< finish after EOF/SIGTERM
+  /// CAF's scheduler. "sharing" wakes sleeping workers when work arrives; CAF's default
+  /// "stealing" polls, which on a small shared machine takes CPU from the broker
+  /// (measured: sharing serves 1.4x the list_queues calls at 16 in flight on 2 cores).
+  std::string scheduler = "sharing";
+  std::size_t scheduler_threads = 0; ///< 0: one per CPU core
 
   // [http_pool]
   std::size_t http_pool_min = 5;

@@ -80,7 +80,11 @@ struct http_client::impl {
   impl(http_endpoint ep, std::string auth, std::chrono::milliseconds connect_timeout)
       : endpoint(std::move(ep)), where(authority(endpoint)),
         authorization(std::move(auth)), connect_timeout(connect_timeout),
-        resolver(ioc) {}
+        resolver(ioc) {
+    // Beast reads as much as the buffer has room for; a small buffer turns one answer
+    // into many 512-byte reads.
+    buffer.reserve(64 * 1024);
+  }
 
   http_endpoint endpoint;
   std::string where; ///< "host:port", for the Host header and messages

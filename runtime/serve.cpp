@@ -1,6 +1,8 @@
 #include "runtime/serve.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -58,6 +60,12 @@ int serve_stdio(const settings& cfg) {
   register_types(sys_cfg);
   sys_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   sys_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  sys_cfg.set("scheduler.policy", caf::atom_from_string(cfg.scheduler));
+  // CAF starts at least four workers by default, more than a two-core machine uses.
+  auto threads = cfg.scheduler_threads != 0
+                     ? cfg.scheduler_threads
+                     : std::max(1u, std::thread::hardware_concurrency());
+  sys_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
   caf::actor_system sys{sys_cfg};
   auto catalog = std::make_shared<const tool_catalog>();
   auto shutdown = std::make_shared<shutdown_signal>();

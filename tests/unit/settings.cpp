@@ -130,7 +130,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 15);
+  CHECK(keys.size() == 17);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -142,9 +142,9 @@ TEST_CASE("settings: every key has one env var and one flag, all distinct") {
        {"RABBITMQ_MANAGEMENT_URL", "RABBITMQ_URL", "RABBITMQ_USER", "RABBITMQ_PASSWORD",
         "WARREN_LOG_LEVEL", "WARREN_MAX_LINE_BYTES", "WARREN_MAX_IN_FLIGHT",
         "WARREN_TOOLS_PAGE_SIZE", "WARREN_REQUEST_TIMEOUT_MS",
-        "WARREN_SHUTDOWN_GRACE_MS", "WARREN_HTTP_POOL_MIN", "WARREN_HTTP_POOL_MAX",
-        "WARREN_HTTP_IDLE_TIMEOUT_MS", "WARREN_HTTP_CONNECT_TIMEOUT_MS",
-        "WARREN_HTTP_POOL_QUEUE"})
+        "WARREN_SHUTDOWN_GRACE_MS", "WARREN_SCHEDULER", "WARREN_SCHEDULER_THREADS",
+        "WARREN_HTTP_POOL_MIN", "WARREN_HTTP_POOL_MAX", "WARREN_HTTP_IDLE_TIMEOUT_MS",
+        "WARREN_HTTP_CONNECT_TIMEOUT_MS", "WARREN_HTTP_POOL_QUEUE"})
     CHECK_MESSAGE(seen.count(env) == 1, env);
 }
 
@@ -161,6 +161,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"server.tools_page_size", "9"},
       {"server.request_timeout_ms", "11"},
       {"server.shutdown_grace_ms", "13"},
+      {"server.scheduler", "stealing"},
+      {"server.scheduler_threads", "3"},
       {"http_pool.min", "3"},
       {"http_pool.max", "4"},
       {"http_pool.idle_timeout_ms", "17"},
@@ -181,6 +183,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->tools_page_size == 9);
   CHECK(s->request_timeout.count() == 11);
   CHECK(s->shutdown_grace.count() == 13);
+  CHECK(s->scheduler == "stealing");
+  CHECK(s->scheduler_threads == 3);
   CHECK(s->http_pool_min == 3);
   CHECK(s->http_pool_max == 4);
   CHECK(s->http_idle_timeout.count() == 17);
@@ -418,4 +422,25 @@ TEST_CASE("settings: errors never contain the password") {
   auto typed = load_error(file, {}, {});
   CHECK(contains(typed, "rabbitmq.password"));
   CHECK_FALSE(contains(typed, "12345678"));
+}
+
+TEST_CASE(
+    "the scheduler defaults to sharing, and an unknown policy is refused by name") {
+  auto none = [](const std::string&) -> std::optional<std::string> {
+    return std::nullopt;
+  };
+  auto defaults = warren::load_settings(std::nullopt, none, {});
+  REQUIRE(defaults);
+  CHECK(defaults->scheduler == "sharing");
+  CHECK(defaults->scheduler_threads == 0);
+  auto stealing =
+      warren::load_settings(std::nullopt, none, {{"server.scheduler", "Stealing"}});
+  REQUIRE(stealing);
+  CHECK(stealing->scheduler == "stealing");
+  auto bad = warren::load_settings(std::nullopt, none, {{"server.scheduler", "fifo"}});
+  REQUIRE(!bad);
+  CHECK(warren::message_of(bad.error()).find("server.scheduler") != std::string::npos);
+  auto too_many =
+      warren::load_settings(std::nullopt, none, {{"server.scheduler_threads", "999"}});
+  CHECK(!too_many);
 }
