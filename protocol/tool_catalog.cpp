@@ -226,26 +226,19 @@ const field_list& queue_list_fields() {
   return fields;
 }
 
+// A queue in detail: what the list shows, and where it lives and what it costs.
 const field_list& queue_detail_fields() {
-  static const field_list fields{
-      {"name", "string"},
-      {"vhost", "string"},
-      {"type", "string", "classic, quorum or stream"},
-      {"state", "string", "running, idle, flow, down, ..."},
-      {"durable", "boolean"},
-      {"auto_delete", "boolean"},
-      {"exclusive", "boolean"},
-      {"arguments", "object", "x-arguments given at declaration"},
-      {"node", "string", "the node hosting the queue (leader)"},
-      {"messages", "integer", "ready + unacknowledged"},
-      {"messages_ready", "integer", "waiting to be delivered"},
-      {"messages_unacknowledged", "integer", "delivered, not yet acknowledged"},
-      {"consumers", "integer"},
-      {"consumer_utilisation", "number",
-       "share of time the queue could deliver to consumers at once (0..1)"},
-      {"memory", "integer", "bytes"},
-      {"idle_since", "string", "when the queue last became idle"},
-  };
+  static const field_list fields = [] {
+    auto all = queue_list_fields();
+    all.insert(all.end(),
+               {
+                   {"node", "string", "the node hosting the queue (leader)"},
+                   {"consumer_utilisation", "number",
+                    "share of time the queue could deliver to consumers at once (0..1)"},
+                   {"memory", "integer", "bytes"},
+               });
+    return all;
+  }();
   return fields;
 }
 
