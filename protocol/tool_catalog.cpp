@@ -230,13 +230,14 @@ const field_list& queue_list_fields() {
 const field_list& queue_detail_fields() {
   static const field_list fields = [] {
     auto all = queue_list_fields();
-    all.insert(all.end(),
-               {
-                   {"node", "string", "the node hosting the queue (leader)"},
-                   {"consumer_utilisation", "number",
-                    "share of time the queue could deliver to consumers at once (0..1)"},
-                   {"memory", "integer", "bytes"},
-               });
+    all.insert(
+        all.end(),
+        {
+            {"node", "string", "the node hosting the queue (leader)"},
+            {"consumer_utilisation", "number",
+             "share of time the queue could deliver to consumers at once (0..1)"},
+            {"memory", "integer", "bytes"},
+        });
     return all;
   }();
   return fields;

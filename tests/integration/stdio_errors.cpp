@@ -8,39 +8,17 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/integration/launch.hpp"
 #include "tests/kit/broker_env.hpp"
 #include "tests/kit/mcp_client.hpp"
-
-#ifndef WARREN_BINARY
-#define WARREN_BINARY ""
-#endif
 
 using namespace std::chrono_literals;
 using warren::json_message;
 using warren::mcp_client;
+using warren::e2e::diagnostics;
+using warren::e2e::launch;
 
 namespace {
-
-std::unique_ptr<mcp_client> launch(std::vector<std::string> args = {}) {
-  warren::mcp_client_options opts;
-  opts.binary = warren::warren_binary_path(WARREN_BINARY);
-  opts.broker = warren::load_broker_env();
-  opts.args = std::move(args);
-  auto client = mcp_client::start(opts);
-  REQUIRE_MESSAGE(client, "cannot start " << opts.binary << ": "
-                                          << warren::message_of(client.error()));
-  return std::move(*client);
-}
-
-std::string diagnostics(mcp_client& c) {
-  return "warren's stderr:\n" + c.process().stderr_text();
-}
-
-void initialize(mcp_client& c) {
-  auto r = c.initialize();
-  REQUIRE_MESSAGE(r, "no answer to initialize; " << diagnostics(c));
-  REQUIRE_MESSAGE(r->result() != nullptr, r->text());
-}
 
 // The next response (notifications skipped).
 json_message next_response(mcp_client& c) {
@@ -63,7 +41,7 @@ void check_ping_answered(mcp_client& c) {
 
 TEST_CASE("a line that is not JSON gets -32700 with a null id") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->send_raw(R"({"jsonrpc":"2.0","id":5,"method":"ping")"));
   auto r = c->await_id("null");
   REQUIRE_MESSAGE(r, "no error response with id null; " << diagnostics(*c));
@@ -74,7 +52,7 @@ TEST_CASE("a line that is not JSON gets -32700 with a null id") {
 
 TEST_CASE("a batch array is refused with -32600") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->send_raw(R"([{"jsonrpc":"2.0","id":41,"method":"ping"},)"
                       R"({"jsonrpc":"2.0","id":42,"method":"ping"}])"));
   auto r = next_response(*c);
@@ -88,7 +66,7 @@ TEST_CASE("a batch array is refused with -32600") {
 
 TEST_CASE("a request without a method is refused with -32600") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->send_raw(R"({"jsonrpc":"2.0","id":1})"));
   auto r = next_response(*c);
   CHECK_MESSAGE(r.error_code() == -32600, r.text());
@@ -99,7 +77,7 @@ TEST_CASE("a request without a method is refused with -32600") {
 
 TEST_CASE("a request with a jsonrpc version other than 2.0 is refused with -32600") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->send_raw(R"({"jsonrpc":"1.0","id":8,"method":"ping"})"));
   auto r = next_response(*c);
   CHECK_MESSAGE(r.error_code() == -32600, r.text());
@@ -108,7 +86,7 @@ TEST_CASE("a request with a jsonrpc version other than 2.0 is refused with -3260
 
 TEST_CASE("an unknown method gets -32601 with the request's id") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->request("server/discover", "{}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   CHECK_MESSAGE(r->error_code() == -32601, r->text());
@@ -124,7 +102,7 @@ TEST_CASE("an unknown method gets -32601 with the request's id") {
 TEST_CASE("a line above --max-line-bytes is refused with -32600 and the session keeps "
           "serving") {
   auto c = launch({"--max-line-bytes", "1024"});
-  initialize(*c);
+  warren::e2e::initialized(*c);
   std::string prefix = R"({"jsonrpc":"2.0","id":77,"method":"ping","params":{"pad":")";
   std::string suffix = R"("}})";
   std::string line =
@@ -141,7 +119,7 @@ TEST_CASE("a line above --max-line-bytes is refused with -32600 and the session 
 
 TEST_CASE("a malformed line between two requests does not disturb either") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->process().write_lines(
       {R"({"jsonrpc":"2.0","id":101,"method":"ping"})",
        R"({"jsonrpc": "2.0", "id": 102, "meth)",
@@ -164,7 +142,7 @@ TEST_CASE("a malformed line between two requests does not disturb either") {
 
 TEST_CASE("tools/call with params that are not an object is refused with -32602") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->request("tools/call", R"(["list_queues"])");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   // JSON-RPC allows array params in general, but tools/call defines an object.
@@ -174,7 +152,7 @@ TEST_CASE("tools/call with params that are not an object is refused with -32602"
 
 TEST_CASE("an empty line and whitespace are ignored or refused, never fatal") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   REQUIRE(c->send_raw(""));
   REQUIRE(c->send_raw("   "));
   check_ping_answered(*c);

@@ -9,62 +9,22 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/integration/launch.hpp"
 #include "tests/kit/broker_env.hpp"
 #include "tests/kit/mcp_client.hpp"
 #include "tests/kit/tcp_listener.hpp"
 
-#ifndef WARREN_BINARY
-#define WARREN_BINARY ""
-#endif
-
 using namespace std::chrono_literals;
 using warren::json_message;
 using warren::mcp_client;
+using warren::e2e::diagnostics;
+using warren::e2e::initialized;
+using warren::e2e::launch;
 
 namespace {
 
-// Starts `warren serve <args>` pointed at the test broker (when one is configured).
-std::unique_ptr<mcp_client> launch(std::vector<std::string> args = {},
-                                   std::vector<std::string> env = {}) {
-  warren::mcp_client_options opts;
-  opts.binary = warren::warren_binary_path(WARREN_BINARY);
-  opts.broker = warren::load_broker_env();
-  opts.args = std::move(args);
-  opts.env = std::move(env);
-  auto client = mcp_client::start(opts);
-  REQUIRE_MESSAGE(client, "cannot start " << opts.binary << ": "
-                                          << warren::message_of(client.error()));
-  return std::move(*client);
-}
-
-// Starts warren against a management API that accepts connections and never answers,
-// so every tool call stays in flight until warren gives up on it.
-std::unique_ptr<mcp_client> launch_against(const warren::tcp_listener& silent,
-                                           std::vector<std::string> args = {}) {
-  warren::mcp_client_options opts;
-  opts.binary = warren::warren_binary_path(WARREN_BINARY);
-  opts.args = std::move(args);
-  opts.env = {"RABBITMQ_MANAGEMENT_URL=http://127.0.0.1:" +
-              std::to_string(silent.port())};
-  auto client = mcp_client::start(opts);
-  REQUIRE_MESSAGE(client, "cannot start " << opts.binary << ": "
-                                          << warren::message_of(client.error()));
-  return std::move(*client);
-}
-
-std::string diagnostics(mcp_client& c) {
-  return "warren's stderr:\n" + c.process().stderr_text();
-}
-
 bool is_empty_object(const rapidjson::Value* v) {
   return v != nullptr && v->IsObject() && v->MemberCount() == 0;
-}
-
-json_message initialized(mcp_client& c, const std::string& version = "2025-11-25") {
-  auto r = c.initialize(version);
-  REQUIRE_MESSAGE(r, "no answer to initialize; " << diagnostics(c));
-  REQUIRE_MESSAGE(r->result() != nullptr, r->text());
-  return *r;
 }
 
 } // namespace
@@ -165,7 +125,7 @@ TEST_CASE("logging/setLevel refuses an invalid level with -32602") {
 
 TEST_CASE("a cancelled in-flight request is never answered") {
   warren::tcp_listener silent{warren::tcp_listener::fault::never_answer};
-  auto c = launch_against(silent);
+  auto c = warren::e2e::launch_against_port(silent.port());
   initialized(*c);
   // Both lines in one write: the call is surely still waiting on the silent backend
   // when the cancellation arrives.
@@ -202,7 +162,7 @@ TEST_CASE("stdin EOF ends the process with exit code 0") {
 TEST_CASE("stdin EOF with a request in flight still exits 0 and leaves the request "
           "answered or cancelled") {
   warren::tcp_listener silent{warren::tcp_listener::fault::never_answer};
-  auto c = launch_against(silent);
+  auto c = warren::e2e::launch_against_port(silent.port());
   initialized(*c);
   auto id = c->send_request("tools/call", R"({"name":"list_queues","arguments":{}})");
   c->close_stdin();

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/integration/launch.hpp"
 #include "tests/kit/mcp_client.hpp"
 #include "tests/kit/subprocess.hpp"
 #include "tests/kit/tcp_listener.hpp"
@@ -12,22 +13,9 @@
 using namespace std::chrono_literals;
 using warren::mcp_client;
 using warren::mcp_client_options;
+using warren::e2e::launch_against_port;
 
 namespace {
-
-std::unique_ptr<mcp_client> start_against_port(uint16_t port,
-                                               std::vector<std::string> args = {}) {
-  mcp_client_options opts;
-  opts.binary = warren::warren_binary_path(WARREN_BINARY);
-  opts.args = std::move(args);
-  opts.env = {"RABBITMQ_MANAGEMENT_URL=http://127.0.0.1:" + std::to_string(port),
-              "WARREN_LOG_LEVEL=warn"};
-  auto client = mcp_client::start(opts);
-  REQUIRE(client);
-  auto init = (*client)->initialize();
-  REQUIRE(init);
-  return std::move(*client);
-}
 
 std::string result_text(const warren::json_message& msg) {
   auto text = msg.string_at("/result/content/0/text");
@@ -43,7 +31,8 @@ bool is_error_result(const warren::json_message& msg) {
 
 TEST_CASE("SIGTERM on an idle session ends warren with exit code 0") {
   warren::tcp_listener silent{warren::tcp_listener::fault::never_answer};
-  auto c = start_against_port(silent.port());
+  auto c = launch_against_port(silent.port());
+  warren::e2e::initialized(*c);
   REQUIRE(c->request("ping"));
   REQUIRE(c->process().signal(SIGTERM));
   CHECK(c->process().wait(10s) == 0);
@@ -52,7 +41,8 @@ TEST_CASE("SIGTERM on an idle session ends warren with exit code 0") {
 TEST_CASE("SIGTERM with a call stuck on the broker answers it with an error, then "
           "exits 0") {
   warren::tcp_listener silent{warren::tcp_listener::fault::never_answer};
-  auto c = start_against_port(silent.port(), {"--shutdown-grace-ms", "300"});
+  auto c = launch_against_port(silent.port(), {"--shutdown-grace-ms", "300"});
+  warren::e2e::initialized(*c);
   auto id = c->send_request("tools/call", R"({"name":"list_queues","arguments":{}})");
   CHECK(!c->await_response(id, 300ms)); // it really is stuck
   REQUIRE(c->process().signal(SIGTERM));
@@ -66,8 +56,9 @@ TEST_CASE("SIGTERM with a call stuck on the broker answers it with an error, the
 TEST_CASE("with --max-in-flight 1 a ping waits behind a slow call instead of piling "
           "up") {
   warren::tcp_listener silent{warren::tcp_listener::fault::never_answer};
-  auto c = start_against_port(silent.port(),
-                              {"--max-in-flight", "1", "--request-timeout-ms", "1500"});
+  auto c = launch_against_port(
+      silent.port(), {"--max-in-flight", "1", "--request-timeout-ms", "1500"});
+  warren::e2e::initialized(*c);
   auto call = c->send_request("tools/call", R"({"name":"overview","arguments":{}})");
   auto ping = c->send_request("ping");
   // warren does not even read the ping while the call holds the only credit.
@@ -81,7 +72,8 @@ TEST_CASE("with --max-in-flight 1 a ping waits behind a slow call instead of pil
 
 TEST_CASE("a broker that is down gives a tool error that says so, and warren keeps "
           "serving") {
-  auto c = start_against_port(warren::closed_port());
+  auto c = launch_against_port(warren::closed_port());
+  warren::e2e::initialized(*c);
   auto answer = c->call_tool("list_queues");
   REQUIRE(answer);
   CHECK(is_error_result(*answer));

@@ -11,41 +11,17 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include "tests/integration/launch.hpp"
 #include "tests/kit/broker_env.hpp"
 #include "tests/kit/mcp_client.hpp"
-
-#ifndef WARREN_BINARY
-#define WARREN_BINARY ""
-#endif
 
 using namespace std::chrono_literals;
 using warren::json_message;
 using warren::mcp_client;
+using warren::e2e::diagnostics;
+using warren::e2e::launch;
 
 namespace {
-
-std::unique_ptr<mcp_client> launch(std::vector<std::string> args = {},
-                                   std::vector<std::string> env = {}) {
-  warren::mcp_client_options opts;
-  opts.binary = warren::warren_binary_path(WARREN_BINARY);
-  opts.broker = warren::load_broker_env();
-  opts.args = std::move(args);
-  opts.env = std::move(env);
-  auto client = mcp_client::start(opts);
-  REQUIRE_MESSAGE(client, "cannot start " << opts.binary << ": "
-                                          << warren::message_of(client.error()));
-  return std::move(*client);
-}
-
-std::string diagnostics(mcp_client& c) {
-  return "warren's stderr:\n" + c.process().stderr_text();
-}
-
-void initialize(mcp_client& c) {
-  auto r = c.initialize();
-  REQUIRE_MESSAGE(r, "no answer to initialize; " << diagnostics(c));
-  REQUIRE_MESSAGE(r->result() != nullptr, r->text());
-}
 
 warren::broker_env require_broker() {
   auto env = warren::load_broker_env();
@@ -139,7 +115,7 @@ std::string first_text(const json_message& r) {
 TEST_CASE("tools/list describes each tool with name, description, inputSchema and "
           "annotations") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->request("tools/list", "{}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   auto* tools = r->at("/result/tools");
@@ -170,12 +146,12 @@ TEST_CASE("tools/list describes each tool with name, description, inputSchema an
 TEST_CASE(
     "tools/list pages by --tools-page-size and the cursor returns the next page") {
   auto all_client = launch();
-  initialize(*all_client);
+  warren::e2e::initialized(*all_client);
   auto all = list_all_tools(*all_client, 1000);
   REQUIRE(all.size() > 2);
 
   auto c = launch({"--tools-page-size", "2"});
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto first = c->request("tools/list", "{}");
   REQUIRE_MESSAGE(first, diagnostics(*c));
   auto* tools = first->at("/result/tools");
@@ -202,7 +178,7 @@ TEST_CASE(
 
 TEST_CASE("WARREN_TOOLS_PAGE_SIZE pages tools/list like the flag") {
   auto c = launch({}, {"WARREN_TOOLS_PAGE_SIZE=2"});
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->request("tools/list", "{}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   auto* tools = r->at("/result/tools");
@@ -216,7 +192,7 @@ TEST_CASE("WARREN_TOOLS_PAGE_SIZE pages tools/list like the flag") {
 
 TEST_CASE("tools/list with a bogus cursor is refused with -32602") {
   auto c = launch({"--tools-page-size", "2"});
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->request("tools/list", R"({"cursor":"not-a-cursor-warren-made"})");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   CHECK_MESSAGE(r->error_code() == -32602, r->text());
@@ -226,7 +202,7 @@ TEST_CASE("list_queues shows a queue created through the management API") {
   auto broker = require_broker();
   scoped_queue queue{broker, unique_queue_name("listed")};
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->call_tool("list_queues", "{}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   REQUIRE_MESSAGE(r->result() != nullptr, r->text());
@@ -251,7 +227,7 @@ TEST_CASE("get_queue of an existing queue returns it") {
   auto broker = require_broker();
   scoped_queue queue{broker, unique_queue_name("got")};
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->call_tool("get_queue", R"({"vhost":"/","name":)" +
                                          warren::json_quote(queue.name()) + "}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
@@ -267,7 +243,7 @@ TEST_CASE("get_queue of a missing queue is a tool error naming the queue") {
   require_broker();
   auto name = unique_queue_name("missing");
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->call_tool("get_queue", R"({"name":)" + warren::json_quote(name) + "}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   REQUIRE_MESSAGE(r->result() != nullptr, "expected a tool result, got " << r->text());
@@ -279,7 +255,7 @@ TEST_CASE("get_queue of a missing queue is a tool error naming the queue") {
 
 TEST_CASE("list_queues refuses page_size 501 with -32602 naming page_size") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->call_tool("list_queues", R"({"page_size":501})");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   CHECK_MESSAGE(r->error_code() == -32602, r->text());
@@ -288,7 +264,7 @@ TEST_CASE("list_queues refuses page_size 501 with -32602 naming page_size") {
 
 TEST_CASE("tools/call of an unknown tool is refused with -32602") {
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   auto r = c->call_tool("no_such_tool", "{}");
   REQUIRE_MESSAGE(r, diagnostics(*c));
   CHECK_MESSAGE(r->error_code() == -32602, r->text());
@@ -300,7 +276,7 @@ TEST_CASE("a progressToken on tools/call brings progress notifications before th
           "response") {
   require_broker();
   auto c = launch();
-  initialize(*c);
+  warren::e2e::initialized(*c);
   for (std::string token : {R"("tok-e2e-1")", "4242"}) {
     CAPTURE(token);
     auto id = c->send_request("tools/call", R"({"name":"list_queues","arguments":{},)"
