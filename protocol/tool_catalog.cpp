@@ -810,8 +810,10 @@ std::string describe_violation(const rj::Value& schema, const rj::Value& args,
 
 // -- results -------------------------------------------------------------------------
 
-tool_result success(const rj::Value& structured) {
-  auto text = to_json(structured);
+// {"content":[{"type":"text","text":<text>}],"structuredContent":<text>,"isError":..}
+// where structuredContent is present only for a structured result (then `text` is
+// its JSON).
+tool_result text_result(std::string_view text, bool structured, bool is_error) {
   rj::StringBuffer buf;
   rj::Writer<rj::StringBuffer> w(buf);
   w.StartObject();
@@ -821,15 +823,21 @@ tool_result success(const rj::Value& structured) {
   w.Key("type");
   w.String("text");
   w.Key("text");
-  w.String(text);
+  w.String(text.data(), static_cast<rj::SizeType>(text.size()));
   w.EndObject();
   w.EndArray();
-  w.Key("structuredContent");
-  w.RawValue(text.data(), text.size(), rj::kObjectType);
+  if (structured) {
+    w.Key("structuredContent");
+    w.RawValue(text.data(), text.size(), rj::kObjectType);
+  }
   w.Key("isError");
-  w.Bool(false);
+  w.Bool(is_error);
   w.EndObject();
-  return {false, std::string{buf.GetString(), buf.GetSize()}};
+  return {is_error, std::string{buf.GetString(), buf.GetSize()}};
+}
+
+tool_result success(const rj::Value& structured) {
+  return text_result(to_json(structured), true, false);
 }
 
 std::string unexpected_answer(int status) {
@@ -1080,23 +1088,7 @@ tool_result tool_catalog::shape(const operation& op,
 }
 
 tool_result tool_catalog::failure(std::string_view message) {
-  rj::StringBuffer buf;
-  rj::Writer<rj::StringBuffer> w(buf);
-  auto text = sanitize_utf8(message);
-  w.StartObject();
-  w.Key("content");
-  w.StartArray();
-  w.StartObject();
-  w.Key("type");
-  w.String("text");
-  w.Key("text");
-  w.String(text);
-  w.EndObject();
-  w.EndArray();
-  w.Key("isError");
-  w.Bool(true);
-  w.EndObject();
-  return {true, std::string{buf.GetString(), buf.GetSize()}};
+  return text_result(sanitize_utf8(message), false, true);
 }
 
 } // namespace warren

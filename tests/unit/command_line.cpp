@@ -10,7 +10,10 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/unit/temp_dir.hpp"
+
 using namespace warren;
+using warren::test::temp_dir;
 
 namespace {
 
@@ -42,29 +45,6 @@ env_lookup env_of(std::map<std::string, std::string> vars) {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-struct temp_dir {
-  std::filesystem::path path;
-
-  temp_dir() {
-    auto pattern =
-        (std::filesystem::temp_directory_path() / "warren-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = path / name;
-    std::ofstream out(file);
-    out << text;
-    return file.string();
-  }
-};
 
 } // namespace
 

@@ -9,35 +9,14 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/unit/temp_dir.hpp"
+
 #include "protocol/error.hpp"
 
 using namespace warren;
+using warren::test::temp_dir;
 
 namespace {
-
-// A private directory for config files, removed with everything in it.
-struct temp_dir {
-  std::filesystem::path path;
-
-  temp_dir() {
-    auto pattern =
-        (std::filesystem::temp_directory_path() / "warren-settings-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = path / name;
-    std::ofstream out(file);
-    out << text;
-    return file.string();
-  }
-};
 
 using env_map = std::map<std::string, std::string>;
 
