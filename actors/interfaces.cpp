@@ -8,6 +8,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<http_request>("warren::http_request");
   cfg.add_message_type<http_response>("warren::http_response");
   cfg.add_message_type<tool_call>("warren::tool_call");
+  cfg.add_message_type<amqp_request>("warren::amqp_request");
+  cfg.add_message_type<amqp_response>("warren::amqp_response");
   cfg.add_message_type<tool_result>("warren::tool_result");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -13,6 +13,7 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "protocol/amqp_message.hpp"
 #include "protocol/http_message.hpp"
 #include "protocol/tool_catalog.hpp"
 
@@ -21,6 +22,7 @@ namespace warren {
 // -- atoms (at most 10 characters)
 // -----------------------------------------------------
 
+using amqp_atom = caf::atom_constant<caf::atom("amqp")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using http_atom = caf::atom_constant<caf::atom("http")>;
 using line_atom = caf::atom_constant<caf::atom("line")>;
@@ -57,6 +59,11 @@ typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
 /// call; past it the answer is ec::backend_timeout.
 using http_actor = caf::typed_actor<
     caf::replies_to<http_atom, http_request, caf::timespan>::with<http_response>>;
+
+/// Anything that performs AMQP work (publish with confirm, basic.get): the AMQP pool
+/// and its connections. The timespan is the time left for the call.
+using amqp_actor = caf::typed_actor<
+    caf::replies_to<amqp_atom, amqp_request, caf::timespan>::with<amqp_response>>;
 
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as

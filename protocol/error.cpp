@@ -29,6 +29,8 @@ const char* to_string(ec code) {
     return "backend_timeout";
   case ec::backend_protocol:
     return "backend_protocol";
+  case ec::broker_refused:
+    return "broker_refused";
   case ec::overloaded:
     return "overloaded";
   case ec::cancelled:

@@ -34,6 +34,9 @@ enum class ec : uint8_t {
   backend_timeout,
   /// A backend answered with something warren cannot use.
   backend_protocol,
+  /// The broker refused the operation (AMQP channel or connection error such as
+  /// NOT_FOUND or ACCESS_REFUSED); the message carries the broker's reply text.
+  broker_refused,
   /// Too many requests are waiting; the caller should retry later.
   overloaded,
   /// The request was cancelled by the client.

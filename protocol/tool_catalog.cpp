@@ -384,7 +384,7 @@ void add_name_filter(const rj::Value& args, std::vector<query_param>& params) {
 }
 
 void build_overview(const tool_spec&, const rj::Value&, operation& op) {
-  op.request.target = "/api/overview";
+  op.requests.front().target = "/api/overview";
   op.cache_key = "overview:get::";
 }
 
@@ -395,10 +395,10 @@ void build_server_paged(const tool_spec& spec, const rj::Value& args, operation&
   add_name_filter(args, params);
   auto key_query = query_string(params);
   params.push_back({"columns", columns_of(*spec.fields), ","});
-  op.request.target = std::string{"/api/"} + spec.resource;
+  op.requests.front().target = std::string{"/api/"} + spec.resource;
   if (!vhost.empty())
-    op.request.target += "/" + percent_encode(vhost);
-  op.request.target += query_string(params);
+    op.requests.front().target += "/" + percent_encode(vhost);
+  op.requests.front().target += query_string(params);
   op.cache_key =
       std::string{spec.resource} + ":list:" + key_part(vhost) + ":" + key_query;
 }
@@ -406,7 +406,7 @@ void build_server_paged(const tool_spec& spec, const rj::Value& args, operation&
 void build_get_queue(const tool_spec&, const rj::Value& args, operation& op) {
   auto vhost = string_arg(args, "vhost");
   auto name = string_arg(args, "name");
-  op.request.target =
+  op.requests.front().target =
       "/api/queues/" + percent_encode(vhost) + "/" + percent_encode(name);
   op.cache_key = "queues:get:" + key_part(vhost) + ":" + key_part(name);
 }
@@ -419,15 +419,15 @@ void build_bindings(const tool_spec&, const rj::Value& args, operation& op) {
   auto exchange = string_arg(args, "exchange");
   std::vector<query_param> key_params;
   if (!queue.empty()) {
-    op.request.target =
+    op.requests.front().target =
         "/api/queues/" + vhost + "/" + percent_encode(queue) + "/bindings";
     key_params.push_back({"queue", queue});
   } else if (!exchange.empty()) {
-    op.request.target =
+    op.requests.front().target =
         "/api/exchanges/" + vhost + "/" + percent_encode(exchange) + "/bindings/source";
     key_params.push_back({"exchange", exchange});
   } else {
-    op.request.target = "/api/bindings/" + vhost;
+    op.requests.front().target = "/api/bindings/" + vhost;
   }
   for (auto& p : page_params(args))
     key_params.push_back(std::move(p));
@@ -946,6 +946,7 @@ struct tool_catalog::impl {
     std::unique_ptr<rj::SchemaDocument> validator_schema;
     std::string json;
   };
+  catalog_options options;
   std::vector<std::unique_ptr<entry>> tools;
   std::map<std::string, std::size_t, std::less<>> by_name;
 
@@ -955,7 +956,8 @@ struct tool_catalog::impl {
   }
 };
 
-tool_catalog::tool_catalog() : impl_(std::make_unique<impl>()) {
+tool_catalog::tool_catalog(catalog_options options) : impl_(std::make_unique<impl>()) {
+  impl_->options = std::move(options);
   for (auto& spec : tool_specs()) {
     auto e = std::make_unique<impl::entry>();
     e->spec = &spec;
@@ -1057,13 +1059,27 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
   operation op;
   op.tool = spec.name;
   op.idempotent = spec.hints.idempotent;
+  op.writes = !spec.hints.read_only;
+  op.requests.emplace_back();
   spec.build(spec, args, op);
   op.arguments_json = to_json(args);
   return op;
 }
 
+std::optional<tool_result> tool_catalog::review(const operation&,
+                                                const http_response&) const {
+  return std::nullopt;
+}
+
+tool_result tool_catalog::shape_amqp(const operation& op, const amqp_response&) const {
+  return failure("internal error: " + quoted(op.tool) + " does not use AMQP");
+}
+
 tool_result tool_catalog::shape(const operation& op,
-                                const http_response& response) const {
+                                const std::vector<http_response>& responses) const {
+  if (responses.empty())
+    return failure("internal error: no answer for " + quoted(op.tool));
+  const auto& response = responses.front();
   auto e = impl_->find(op.tool);
   if (!e)
     return failure("internal error: no tool named " + quoted(op.tool));

@@ -1,12 +1,15 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
 
+#include "protocol/amqp_message.hpp"
 #include "protocol/http_message.hpp"
 
 namespace warren {
@@ -20,15 +23,36 @@ struct tool_annotations {
   bool open_world = true; ///< talks to the broker, which other parties change too
 };
 
-/// A prepared call: what to send to the management API, built from validated
-/// arguments, plus what the cache needs to know about it.
+/// Which backend an operation goes to.
+enum class backend_kind : uint8_t { management, amqp };
+
+/// A prepared call: what to send to the broker, built from validated arguments, plus
+/// what the cache needs to know about it.
 struct operation {
-  std::string tool;                     ///< the tool that made it
-  http_request request;                 ///< what to send
+  std::string tool;                  ///< the tool that made it
+  backend_kind backend = backend_kind::management;
+  std::vector<http_request> requests; ///< management: sent together; shape() gets the
+                                      ///< answers in this order
+  /// Guarded writes (delete/purge with force and dry_run): a read sent first, whose
+  /// answer review() judges before any request goes out.
+  std::optional<http_request> precheck;
+  amqp_request amqp;                    ///< for backend_kind::amqp
   std::string cache_key;                ///< "{resource}:{operation}:{vhost}:{name}"
   std::vector<std::string> invalidates; ///< cache keys a write makes stale
   bool idempotent = true;               ///< safe to retry
+  bool writes = false;                  ///< changes the broker
   std::string arguments_json;           ///< the validated arguments, for shaping
+};
+
+/// Which tools a catalog offers.
+struct catalog_options {
+  /// Tools that change the broker are listed and callable only when true.
+  bool allow_writes = false;
+  /// "direct" (one tool per task), "discovery" (search-ids/get-id/call-id over the
+  /// whole management API) or "all".
+  std::string families = "all";
+  /// get_messages: bodies longer than this are cut (and flagged truncated).
+  std::size_t max_body_bytes = 64 * 1024;
 };
 
 /// The answer to tools/call: a serialized MCP CallToolResult object
@@ -42,12 +66,12 @@ struct tool_result {
 /// into management API requests and API responses into tool results.
 class tool_catalog {
 public:
-  tool_catalog();
+  explicit tool_catalog(catalog_options options = {});
   ~tool_catalog();
   tool_catalog(const tool_catalog&) = delete;
   tool_catalog& operator=(const tool_catalog&) = delete;
 
-  /// Number of tools.
+  /// Number of tools offered (with these options).
   std::size_t size() const;
 
   /// The MCP Tool object of tool `index` as compact JSON (name, title, description,
@@ -59,14 +83,26 @@ public:
 
   /// Validates `arguments_json` (a JSON object; "" or "null" mean {}) against the
   /// tool's input schema and builds the operation. Errors: ec::unknown_tool,
-  /// ec::invalid_params with a message that names the offending argument.
+  /// ec::invalid_params with a message that names the offending argument. A write tool
+  /// while writes are disabled is ec::unknown_tool with a message that says how to
+  /// enable writes.
   caf::expected<operation> prepare(std::string_view name,
                                    std::string_view arguments_json) const;
 
   /// Shapes the management API's response to `op` into a tool result. A non-2xx
   /// status becomes isError with a message that says what happened and what to do
   /// (404: the queue/vhost/exchange does not exist; 401: credentials refused, ...).
-  tool_result shape(const operation& op, const http_response& response) const;
+  tool_result shape(const operation& op,
+                    const std::vector<http_response>& responses) const;
+
+  /// Judges the answer to op.precheck: nullopt lets the write go ahead; a result
+  /// answers the call instead (a refusal without force, or the dry-run report).
+  std::optional<tool_result> review(const operation& op,
+                                    const http_response& precheck) const;
+
+  /// Shapes the AMQP backend's answer (publish outcome, or messages with bodies as
+  /// text when UTF-8, else base64, cut at max_body_bytes with a truncated flag).
+  tool_result shape_amqp(const operation& op, const amqp_response& response) const;
 
   /// A tool result with isError and the given message (backend down, timeout, ...).
   static tool_result failure(std::string_view message);

@@ -26,6 +26,7 @@ namespace {
 
 constexpr auto mgmt_name = caf::atom("mgmt");
 constexpr auto dispatcher_name = caf::atom("dispatcher");
+constexpr auto amqp_name = caf::atom("amqp");
 
 template <class Handle>
 std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value name) {
@@ -47,7 +48,8 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   };
   auto start_dispatcher = [&sys, catalog](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
-        self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name)));
+        self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
+                    registry_lookup<amqp_actor>(sys, amqp_name)));
   };
   return {{mgmt_name, start_pool}, {dispatcher_name, start_dispatcher}};
 }

@@ -70,7 +70,8 @@ struct fixture : test::test_system {
     backend = spawn(fake_backend, script);
     dispatch = spawn(
         dispatcher, std::make_shared<const tool_catalog>(),
-        [this]() -> http_actor { return backend_available ? backend : http_actor{}; });
+        [this]() -> http_actor { return backend_available ? backend : http_actor{}; },
+        amqp_lookup{});
     run();
   }
 

@@ -71,7 +71,8 @@ std::string error_text(const tool_result& result) {
 
 tool_result answer(std::string_view tool, std::string_view args, int status,
                    std::string body) {
-  return catalog().shape(prepared(tool, args), http_response{status, std::move(body)});
+  return catalog().shape(prepared(tool, args),
+                         {http_response{status, std::move(body)}});
 }
 
 std::string str(const rapidjson::Value& v) {
@@ -186,9 +187,9 @@ TEST_CASE("tool_json is compact and an index past the end gives an empty string"
 TEST_CASE("overview reads /api/overview") {
   auto op = prepared("overview", "{}");
   CHECK(op.tool == "overview");
-  CHECK(op.request.method == "GET");
-  CHECK(op.request.target == "/api/overview");
-  CHECK(op.request.body.empty());
+  CHECK(op.requests.front().method == "GET");
+  CHECK(op.requests.front().target == "/api/overview");
+  CHECK(op.requests.front().body.empty());
   CHECK(op.cache_key == "overview:get::");
   CHECK(op.invalidates.empty());
   CHECK(op.idempotent);
@@ -196,12 +197,12 @@ TEST_CASE("overview reads /api/overview") {
 
 TEST_CASE("empty, null and blank arguments mean no arguments") {
   for (auto args : {"", "null", "  ", " {} ", "\n null \n"})
-    CHECK(prepared("overview", args).request.target == "/api/overview");
+    CHECK(prepared("overview", args).requests.front().target == "/api/overview");
 }
 
 TEST_CASE("list_vhosts asks for a page with its columns") {
   auto op = prepared("list_vhosts", "{}");
-  CHECK(op.request.target ==
+  CHECK(op.requests.front().target ==
         "/api/vhosts?page=1&page_size=100&columns=name,description,tracing,"
         "messages,messages_ready,messages_unacknowledged");
   CHECK(op.cache_key == "vhosts:list::?page=1&page_size=100");
@@ -209,7 +210,7 @@ TEST_CASE("list_vhosts asks for a page with its columns") {
 
 TEST_CASE("list_queues without vhost lists every vhost, with defaults applied") {
   auto op = prepared("list_queues", "{}");
-  CHECK(op.request.target ==
+  CHECK(op.requests.front().target ==
         std::string{"/api/queues?page=1&page_size=100&"} + queue_columns);
   CHECK(op.cache_key == "queues:list::?page=1&page_size=100");
   auto args = parse(op.arguments_json);
@@ -223,7 +224,7 @@ TEST_CASE("list_queues encodes the vhost into the path and the filter into the q
   auto op = prepared(
       "list_queues",
       R"({"vhost":"/","page":2,"page_size":50,"name":"a b#c%","use_regex":true})");
-  CHECK(op.request.target ==
+  CHECK(op.requests.front().target ==
         std::string{"/api/queues/%2F?page=2&page_size=50&name=a%20b%23c%25&"
                     "use_regex=true&"} +
             queue_columns);
@@ -243,16 +244,16 @@ TEST_CASE("pages and filters give distinct cache keys") {
 
 TEST_CASE("use_regex without a name sends no filter") {
   auto op = prepared("list_queues", R"({"use_regex":true})");
-  CHECK_FALSE(contains(op.request.target, "use_regex"));
+  CHECK_FALSE(contains(op.requests.front().target, "use_regex"));
 }
 
 TEST_CASE("get_queue defaults the vhost to / and encodes both names") {
   auto op = prepared("get_queue", R"({"name":"orders"})");
-  CHECK(op.request.target == "/api/queues/%2F/orders");
+  CHECK(op.requests.front().target == "/api/queues/%2F/orders");
   CHECK(op.cache_key == "queues:get:/:orders");
   CHECK(str(parse(op.arguments_json)["vhost"]) == "/");
   auto odd = prepared("get_queue", R"({"name":"my q#1%","vhost":"dev/eu"})");
-  CHECK(odd.request.target == "/api/queues/dev%2Feu/my%20q%231%25");
+  CHECK(odd.requests.front().target == "/api/queues/dev%2Feu/my%20q%231%25");
   CHECK(odd.cache_key == "queues:get:dev/eu:my q#1%25");
 }
 
@@ -264,23 +265,25 @@ TEST_CASE("a ':' in a name cannot make two cache keys collide") {
 
 TEST_CASE("list_exchanges pages one vhost or all") {
   auto op = prepared("list_exchanges", R"({"vhost":"/"})");
-  CHECK(op.request.target ==
+  CHECK(op.requests.front().target ==
         "/api/exchanges/%2F?page=1&page_size=100&columns=name,vhost,type,"
         "durable,auto_delete,internal,arguments");
   CHECK(op.cache_key == "exchanges:list:/:?page=1&page_size=100");
-  CHECK(prepared("list_exchanges", "{}").request.target.rfind("/api/exchanges?", 0) ==
-        0);
+  CHECK(prepared("list_exchanges", "{}")
+            .requests.front()
+            .target.rfind("/api/exchanges?", 0) == 0);
 }
 
 TEST_CASE("list_bindings picks the vhost, queue or exchange endpoint") {
   auto all = prepared("list_bindings", "{}");
-  CHECK(all.request.target == "/api/bindings/%2F");
+  CHECK(all.requests.front().target == "/api/bindings/%2F");
   CHECK(all.cache_key == "bindings:list:/:?page=1&page_size=100");
   auto queue = prepared("list_bindings", R"({"vhost":"v 1","queue":"q#1"})");
-  CHECK(queue.request.target == "/api/queues/v%201/q%231/bindings");
+  CHECK(queue.requests.front().target == "/api/queues/v%201/q%231/bindings");
   CHECK(queue.cache_key == "bindings:list:v 1:?queue=q%231&page=1&page_size=100");
   auto exchange = prepared("list_bindings", R"({"exchange":"orders-x","page":2})");
-  CHECK(exchange.request.target == "/api/exchanges/%2F/orders-x/bindings/source");
+  CHECK(exchange.requests.front().target ==
+        "/api/exchanges/%2F/orders-x/bindings/source");
   CHECK(exchange.cache_key ==
         "bindings:list:/:?exchange=orders-x&page=2&page_size=100");
 }
@@ -338,7 +341,8 @@ TEST_CASE("empty and over-long names are refused") {
   CHECK(contains(refusal("list_bindings", R"({"vhost":")" + wide + "\"}"),
                  "'vhost' must be at most 255 bytes"));
   CHECK(prepared("get_queue", R"({"name":")" + std::string(255, 'q') + "\"}")
-            .request.target.size() > 255);
+            .requests.front()
+            .target.size() > 255);
 }
 
 TEST_CASE("arguments that are not a JSON object are refused") {
@@ -589,7 +593,8 @@ TEST_CASE("deeply nested queue arguments are cut, not recursed into") {
 TEST_CASE("shape refuses an operation of an unknown tool") {
   operation op;
   op.tool = "nope";
-  CHECK(error_text(catalog().shape(op, {200, "{}"})).find("nope") != std::string::npos);
+  CHECK(error_text(catalog().shape(op, {http_response{200, "{}"}})).find("nope") !=
+        std::string::npos);
 }
 
 TEST_CASE("failure builds an isError result that is valid JSON for any message") {
