@@ -44,6 +44,10 @@ void run_management(dispatcher_ptr self, std::shared_ptr<const operation> op,
     promise.deliver(restarting());
     return;
   }
+  if (op->requests.empty()) {
+    promise.deliver(self->state.catalog->shape(*op, {}));
+    return;
+  }
   auto gather = std::make_shared<gather_state>();
   gather->responses.resize(op->requests.size());
   gather->missing = op->requests.size();
@@ -127,6 +131,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         if (!prepared)
           return std::move(prepared.error());
         auto op = std::make_shared<const operation>(std::move(*prepared));
+        if (op->backend == backend_kind::local)
+          return self->state.catalog->shape(*op, {});
         auto promise = self->make_response_promise<tool_result>();
         if (op->backend == backend_kind::amqp)
           run_amqp(self, op, budget, promise);

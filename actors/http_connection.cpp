@@ -10,15 +10,7 @@ http_connection(http_actor::stateful_pointer<http_connection_state> self,
   auto client = std::make_shared<http_client>(cfg.endpoint, cfg.user, cfg.password,
                                               cfg.connect_timeout);
   self->state.client = client;
-  if (cfg.shutdown) {
-    std::weak_ptr<http_client> weak = client;
-    auto token = cfg.shutdown->subscribe([weak] {
-      if (auto c = weak.lock())
-        c->abort();
-    });
-    self->attach_functor(
-        [signal = cfg.shutdown, token] { signal->unsubscribe(token); });
-  }
+  abort_on_shutdown(self, cfg.shutdown, client);
   return {
       [self](http_atom, const http_request& request,
              caf::timespan budget) -> caf::result<http_response> {

@@ -19,6 +19,8 @@ std::string group_of(const std::string& key) {
     return "Server";
   if (section == "http_pool")
     return "Management API connection pool";
+  if (section == "amqp_pool")
+    return "AMQP connection pool";
   return std::string(section);
 }
 
@@ -27,13 +29,22 @@ std::string group_of(const std::string& key) {
 void add_setting_options(CLI::App& app, command_line& cl) {
   app.add_option_function<std::string>(
          "--config", [&cl](const std::string& file) { cl.config_file = file; },
-         "TOML settings file with [rabbitmq], [server] and [http_pool] tables. Env "
+         "TOML settings file with [rabbitmq], [server], [http_pool] and [amqp_pool] "
+         "tables. "
+         "Env "
          "WARREN_CONFIG.")
       ->type_name("FILE");
   for (const auto& key : setting_keys()) {
     auto help = key.help + " Config " + key.key + ", env " + key.env + ".";
     if (!key.default_value.empty())
       help += " Default: " + key.default_value + ".";
+    if (key.is_flag) {
+      app.add_flag_function(
+             key.flag, [&cl, name = key.key](int64_t) { cl.flags[name] = "true"; },
+             help)
+          ->group(group_of(key.key));
+      continue;
+    }
     app.add_option_function<std::string>(
            key.flag,
            [&cl, name = key.key](const std::string& value) { cl.flags[name] = value; },

@@ -20,7 +20,7 @@ namespace {
 
 // --- the one table -------------------------------------------------------------------
 
-enum class value_kind { text, count, millis };
+enum class value_kind { text, count, millis, flag };
 
 // A text check returns "" when the value is fine, else the complaint (without the
 // source). It may derive fields (the management URL fills s.management).
@@ -40,7 +40,8 @@ struct key_spec {
   uint64_t max;
   const char* unit; // appended to range messages: "ms", "bytes" or ""
   text_check check;
-  bool secret; // never echo the value
+  bool secret;                       // never echo the value
+  bool settings::*boolean = nullptr; // value_kind::flag
 };
 
 constexpr uint64_t kib = 1024;
@@ -70,11 +71,22 @@ key_spec millis_key(const char* key, const char* env, const char* flag,
           nullptr, false};
 }
 
+// A switch: "--allow-writes" on the command line, true/false in the file, 1/0 (or
+// true/false, yes/no, on/off) in the environment.
+key_spec flag_key(const char* key, const char* env, const char* flag, const char* help,
+                  bool settings::*member) {
+  key_spec spec{key,     env,     flag, "", help, value_kind::flag, nullptr,
+                nullptr, nullptr, 0,    1,  "",   nullptr,          false};
+  spec.boolean = member;
+  return spec;
+}
+
 std::string check_management_url(settings& s);
 std::string check_amqp_url(settings& s);
 std::string check_user(settings& s);
 std::string check_log_level(settings& s);
 std::string check_scheduler(settings& s);
+std::string check_tool_families(settings& s);
 
 const std::vector<key_spec>& specs() {
   static const std::vector<key_spec> table = {
@@ -109,6 +121,17 @@ const std::vector<key_spec>& specs() {
                  "How long in-flight calls may finish after EOF or SIGTERM, in "
                  "milliseconds.",
                  &settings::shutdown_grace),
+      flag_key("server.allow_writes", "WARREN_ALLOW_WRITES", "--allow-writes",
+               "List and allow the tools that change the broker (create, delete, "
+               "purge, publish, ...). Off by default: warren is read-only.",
+               &settings::allow_writes),
+      text_key("server.tools", "WARREN_TOOLS", "--tools", "FAMILIES",
+               "Which tools to offer: direct (one tool per task), discovery "
+               "(search-ids, get-id, call-id over the whole management API) or all.",
+               &settings::tool_families, check_tool_families),
+      count_key("server.max_body_bytes", "WARREN_MAX_BODY_BYTES", "--max-body-bytes",
+                "get_messages cuts message bodies longer than this (and says so).",
+                &settings::max_body_bytes, 16, gib, "bytes"),
       text_key("server.scheduler", "WARREN_SCHEDULER", "--scheduler", "POLICY",
                "Actor scheduler: sharing (idle workers sleep until woken; best when "
                "warren shares the machine) or stealing (idle workers poll; for "
@@ -137,6 +160,9 @@ const std::vector<key_spec>& specs() {
                 "Requests that may wait for a free connection; past it they fail fast "
                 "(0: never wait).",
                 &settings::http_pool_queue, 0, 100000),
+      count_key("amqp_pool.max", "WARREN_AMQP_POOL_MAX", "--amqp-pool-max",
+                "Most AMQP connections (one confirm-mode channel each) per vhost.",
+                &settings::amqp_pool_max, 1, 1000),
   };
   return table;
 }
@@ -222,6 +248,8 @@ std::string range_text(const key_spec& spec) {
 uint64_t number_of(const settings& s, const key_spec& spec) {
   if (spec.kind == value_kind::count)
     return s.*spec.count;
+  if (spec.kind == value_kind::flag)
+    return s.*spec.boolean ? 1 : 0;
   auto ms = (s.*spec.millis).count();
   return ms < 0 ? 0 : static_cast<uint64_t>(ms);
 }
@@ -229,6 +257,8 @@ uint64_t number_of(const settings& s, const key_spec& spec) {
 std::string value_text(const settings& s, const key_spec& spec) {
   if (spec.kind == value_kind::text)
     return s.*spec.text;
+  if (spec.kind == value_kind::flag)
+    return s.*spec.boolean ? "true" : "false";
   auto ms = spec.kind == value_kind::millis ? (s.*spec.millis).count() : 0;
   if (ms < 0)
     return std::to_string(ms);
@@ -264,6 +294,21 @@ caf::error set_from_text(settings& s, const key_spec& spec, const std::string& v
     s.*spec.text = value;
     return {};
   }
+  if (spec.kind == value_kind::flag) {
+    auto v = lower(value);
+    if (v == "1" || v == "true" || v == "yes" || v == "on") {
+      s.*spec.boolean = true;
+      return {};
+    }
+    if (v == "0" || v == "false" || v == "no" || v == "off") {
+      s.*spec.boolean = false;
+      return {};
+    }
+    return config_error(with_source("invalid value for " + std::string(spec.key) +
+                                        ": " + shown_value(value) +
+                                        " (must be 1 or 0, true or false)",
+                                    source));
+  }
   uint64_t number = 0;
   auto first = value.data();
   auto last = value.data() + value.size();
@@ -284,6 +329,16 @@ std::string type_name(toml::node_type type) {
 
 caf::error set_from_toml(settings& s, const key_spec& spec, const toml::node& node,
                          const std::string& source) {
+  if (spec.kind == value_kind::flag) {
+    if (auto flag = node.value_exact<bool>()) {
+      s.*spec.boolean = *flag;
+      return {};
+    }
+    return config_error(with_source("invalid value for " + std::string(spec.key) +
+                                        ": expected true or false, got " +
+                                        type_name(node.type()),
+                                    source));
+  }
   if (spec.kind == value_kind::text) {
     if (auto text = node.value_exact<std::string>()) {
       s.*spec.text = *text;
@@ -500,6 +555,16 @@ std::string check_log_level(settings& s) {
          " is not one of trace, debug, info, warn, error, off";
 }
 
+std::string check_tool_families(settings& s) {
+  auto families = lower(s.tool_families);
+  if (families == "direct" || families == "discovery" || families == "all") {
+    s.tool_families = families;
+    return {};
+  }
+  return "server.tools: " + shown_value(s.tool_families) +
+         " is not one of direct, discovery, all";
+}
+
 std::string check_scheduler(settings& s) {
   auto policy = lower(s.scheduler);
   if (policy == "sharing" || policy == "stealing") {
@@ -527,6 +592,8 @@ caf::error validate_impl(settings& s,
         return config_error(with_source(std::move(complaint), source_of(spec.key)));
       continue;
     }
+    if (spec.kind == value_kind::flag)
+      continue;
     auto value = number_of(s, spec);
     if (value < spec.min || value > spec.max)
       return range_error(spec, value_text(s, spec), source_of(spec.key));
@@ -563,7 +630,8 @@ const std::vector<setting_key>& setting_keys() {
     for (const auto& spec : specs())
       result.push_back(
           {spec.key, spec.env, spec.flag, spec.placeholder, spec.help,
-           spec.secret ? std::string{} : redact_userinfo(value_text(defaults, spec))});
+           spec.secret ? std::string{} : redact_userinfo(value_text(defaults, spec)),
+           spec.kind == value_kind::flag});
     return result;
   }();
   return keys;

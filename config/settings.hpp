@@ -41,7 +41,10 @@ struct settings {
   /// "stealing" polls, which on a small shared machine takes CPU from the broker
   /// (measured: sharing serves 1.4x the list_queues calls at 16 in flight on 2 cores).
   std::string scheduler = "sharing";
-  std::size_t scheduler_threads = 0; ///< 0: one per CPU core
+  bool allow_writes = false;              ///< tools that change the broker are offered
+  std::string tool_families = "all";      ///< direct | discovery | all
+  std::size_t max_body_bytes = 64 * 1024; ///< get_messages cuts longer bodies
+  std::size_t scheduler_threads = 0;      ///< 0: one per CPU core
 
   // [http_pool]
   std::size_t http_pool_min = 5;
@@ -49,6 +52,9 @@ struct settings {
   std::chrono::milliseconds http_idle_timeout{60000};
   std::chrono::milliseconds http_connect_timeout{5000};
   std::size_t http_pool_queue = 1000; ///< requests waiting for a connection, at most
+
+  // [amqp_pool]
+  std::size_t amqp_pool_max = 10; ///< AMQP connections per vhost
 
   // Derived by validate(): the parsed management URL.
   http_endpoint management;
@@ -64,6 +70,7 @@ struct setting_key {
   std::string placeholder;   ///< "N", "MS", "URL": the value's name in --help
   std::string help;          ///< one sentence for --help
   std::string default_value; ///< as text; empty for the password
+  bool is_flag = false;      ///< a switch: the flag takes no value
 };
 
 /// Every settable key, in documentation order.

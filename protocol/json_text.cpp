@@ -59,14 +59,30 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
-std::string clip_utf8(std::string_view text, std::size_t max_bytes) {
+bool is_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto len = sequence_length(text, i);
+    if (len == 0)
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::size_t utf8_prefix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes)
-    return std::string{text};
+    return text.size();
   auto end = max_bytes;
   // Step back over continuation bytes (10xxxxxx) to the start of a sequence.
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
     --end;
-  std::string out{text.substr(0, end)};
+  return end;
+}
+
+std::string clip_utf8(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return std::string{text};
+  std::string out{text.substr(0, utf8_prefix(text, max_bytes))};
   out += "...";
   return out;
 }

@@ -39,6 +39,21 @@ std::string query_string(const std::vector<query_param>& params) {
   return out;
 }
 
+std::string binding_properties_key(std::string_view routing_key) {
+  if (routing_key.empty())
+    return "~";
+  std::string out;
+  for (char c : routing_key) {
+    if (c == ' ')
+      out += '+';
+    else if (c == '~')
+      out += "%7E";
+    else
+      out += percent_encode({&c, 1});
+  }
+  return out;
+}
+
 long long page_count_for(long long count, long long page_size) {
   if (count <= 0 || page_size <= 0)
     return 0;

@@ -23,8 +23,9 @@ struct tool_annotations {
   bool open_world = true; ///< talks to the broker, which other parties change too
 };
 
-/// Which backend an operation goes to.
-enum class backend_kind : uint8_t { management, amqp };
+/// Which backend an operation goes to. `local` operations need no broker at all
+/// (search-ids, get-id): the dispatcher shapes them at once, with no answers.
+enum class backend_kind : uint8_t { management, amqp, local };
 
 /// A prepared call: what to send to the broker, built from validated arguments, plus
 /// what the cache needs to know about it.

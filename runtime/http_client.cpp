@@ -364,7 +364,8 @@ http_client::send_unguarded(const http_request& request,
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, d.where);
     req.set(http::field::authorization, d.authorization);
-    req.set(http::field::accept, "application/json");
+    // The broker answers 406 to some DELETEs (purge) that accept only JSON.
+    req.set(http::field::accept, "application/json, */*;q=0.5");
     req.set(http::field::user_agent, user_agent);
     if (!request.body.empty()) {
       req.set(http::field::content_type, "application/json");

@@ -10,12 +10,15 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/amqp_connection.hpp"
+#include "actors/amqp_router.hpp"
+#include "actors/connection_pool.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/http_connection.hpp"
-#include "actors/http_pool.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
+#include "protocol/error.hpp"
 #include "runtime/shutdown_signal.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/stdio_transport.hpp"
@@ -35,11 +38,12 @@ std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value 
 
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
                                  std::shared_ptr<const tool_catalog> catalog,
-                                 std::shared_ptr<shutdown_signal> shutdown) {
+                                 std::shared_ptr<shutdown_signal> shutdown,
+                                 amqp_endpoint amqp) {
   http_connection_config conn{cfg.management, cfg.user, cfg.password,
                               cfg.http_connect_timeout, std::move(shutdown)};
-  http_pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
-                        cfg.http_idle_timeout};
+  pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
+                   cfg.http_idle_timeout, "management API"};
   auto start_pool = [conn, pool](caf::local_actor* self) {
     connection_factory factory = [conn](caf::local_actor* owner) {
       return owner->spawn<caf::detached>(http_connection, conn);
@@ -51,7 +55,19 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
         self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
                     registry_lookup<amqp_actor>(sys, amqp_name)));
   };
-  return {{mgmt_name, start_pool}, {dispatcher_name, start_dispatcher}};
+  pool_config amqp_pool{0, cfg.amqp_pool_max, cfg.http_pool_queue,
+                        cfg.http_idle_timeout, "AMQP"};
+  auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
+    amqp_connection_factory factory = [amqp, shutdown](caf::local_actor* owner,
+                                                       const std::string& vhost) {
+      return owner->spawn<caf::detached>(amqp_connection,
+                                         amqp_connection_config{amqp, vhost, shutdown});
+    };
+    return caf::actor_cast<caf::actor>(self->spawn(amqp_router, amqp_pool, factory));
+  };
+  return {{mgmt_name, start_pool},
+          {amqp_name, start_amqp},
+          {dispatcher_name, start_dispatcher}};
 }
 
 } // namespace
@@ -69,9 +85,16 @@ int serve_stdio(const settings& cfg) {
                      : std::max(1u, std::thread::hardware_concurrency());
   sys_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
   caf::actor_system sys{sys_cfg};
-  auto catalog = std::make_shared<const tool_catalog>();
+  auto catalog = std::make_shared<const tool_catalog>(
+      catalog_options{cfg.allow_writes, cfg.tool_families, cfg.max_body_bytes});
+  auto amqp = parse_amqp_url(cfg.amqp_url);
+  if (!amqp) {
+    spdlog::error("{}", message_of(amqp.error()));
+    return 2;
+  }
+  amqp->connect_timeout = cfg.http_connect_timeout;
   auto shutdown = std::make_shared<shutdown_signal>();
-  auto root = sys.spawn(supervisor, services(sys, cfg, catalog, shutdown),
+  auto root = sys.spawn(supervisor, services(sys, cfg, catalog, shutdown, *amqp),
                         restart_policy::config{});
 
   credit_gate gate{cfg.max_in_flight};

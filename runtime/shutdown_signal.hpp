@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+
+#include <caf/local_actor.hpp>
 
 namespace warren {
 
@@ -44,5 +47,21 @@ private:
   token next_ = 0;
   bool fired_ = false;
 };
+
+/// Aborts `client` (any class with a thread-safe abort()) when `signal` fires, for as
+/// long as `self` lives. The client is held weakly: the actor's state owns it.
+template <class Client>
+void abort_on_shutdown(caf::local_actor* self,
+                       const std::shared_ptr<shutdown_signal>& signal,
+                       const std::shared_ptr<Client>& client) {
+  if (!signal)
+    return;
+  std::weak_ptr<Client> weak = client;
+  auto token = signal->subscribe([weak] {
+    if (auto c = weak.lock())
+      c->abort();
+  });
+  self->attach_functor([signal, token] { signal->unsubscribe(token); });
+}
 
 } // namespace warren

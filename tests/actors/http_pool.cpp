@@ -1,4 +1,4 @@
-#include "actors/http_pool.hpp"
+#include "actors/connection_pool.hpp"
 
 #include <doctest/doctest.h>
 

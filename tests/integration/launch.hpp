@@ -4,9 +4,12 @@
 // test broker, or against a fault-injecting server on a port of the test's choosing.
 // A failure stops the test with warren's stderr attached.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -60,6 +63,22 @@ inline json_message initialized(mcp_client& c,
   REQUIRE_MESSAGE(r, "no answer to initialize; " << diagnostics(c));
   REQUIRE_MESSAGE(r->result() != nullptr, r->text());
   return *r;
+}
+
+/// The test broker; the test stops when none is configured.
+inline broker_env require_broker() {
+  auto env = load_broker_env();
+  REQUIRE_MESSAGE(env, "no test broker: set WARREN_TEST_BROKER_ENV to the env file "
+                       "scripts/local-broker writes");
+  return *env;
+}
+
+/// A name no other test (or earlier run) uses: "warren-e2e-<what>-<pid>-<n>".
+inline std::string unique_name(const char* what) {
+  static std::atomic<int> counter{0};
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::string{"warren-e2e-"} + what + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(now % 1000000007) + "-" + std::to_string(++counter);
 }
 
 } // namespace warren::e2e

@@ -23,20 +23,6 @@ using warren::e2e::launch;
 
 namespace {
 
-warren::broker_env require_broker() {
-  auto env = warren::load_broker_env();
-  REQUIRE_MESSAGE(env, "no test broker: set WARREN_TEST_BROKER_ENV to the env file "
-                       "scripts/local-broker writes");
-  return *env;
-}
-
-std::string unique_queue_name(const char* what) {
-  static std::atomic<int> counter{0};
-  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return std::string{"warren-e2e-"} + what + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(now % 1000000007) + "-" + std::to_string(++counter);
-}
-
 // A non-durable queue in vhost "/" made through the management API, deleted at the end
 // of the test.
 class scoped_queue {
@@ -199,8 +185,8 @@ TEST_CASE("tools/list with a bogus cursor is refused with -32602") {
 }
 
 TEST_CASE("list_queues shows a queue created through the management API") {
-  auto broker = require_broker();
-  scoped_queue queue{broker, unique_queue_name("listed")};
+  auto broker = warren::e2e::require_broker();
+  scoped_queue queue{broker, warren::e2e::unique_name("listed")};
   auto c = launch();
   warren::e2e::initialized(*c);
   auto r = c->call_tool("list_queues", "{}");
@@ -224,8 +210,8 @@ TEST_CASE("list_queues shows a queue created through the management API") {
 }
 
 TEST_CASE("get_queue of an existing queue returns it") {
-  auto broker = require_broker();
-  scoped_queue queue{broker, unique_queue_name("got")};
+  auto broker = warren::e2e::require_broker();
+  scoped_queue queue{broker, warren::e2e::unique_name("got")};
   auto c = launch();
   warren::e2e::initialized(*c);
   auto r = c->call_tool("get_queue", R"({"vhost":"/","name":)" +
@@ -240,8 +226,8 @@ TEST_CASE("get_queue of an existing queue returns it") {
 }
 
 TEST_CASE("get_queue of a missing queue is a tool error naming the queue") {
-  require_broker();
-  auto name = unique_queue_name("missing");
+  warren::e2e::require_broker();
+  auto name = warren::e2e::unique_name("missing");
   auto c = launch();
   warren::e2e::initialized(*c);
   auto r = c->call_tool("get_queue", R"({"name":)" + warren::json_quote(name) + "}");
@@ -274,7 +260,7 @@ TEST_CASE("tools/call of an unknown tool is refused with -32602") {
 
 TEST_CASE("a progressToken on tools/call brings progress notifications before the "
           "response") {
-  require_broker();
+  warren::e2e::require_broker();
   auto c = launch();
   warren::e2e::initialized(*c);
   for (std::string token : {R"("tok-e2e-1")", "4242"}) {

@@ -71,7 +71,8 @@ TEST_CASE("command line: every settings key has a flag on serve and config check
       std::vector<const char*> argv{"warren"};
       argv.insert(argv.end(), sub.begin(), sub.end());
       argv.push_back(key.flag.c_str());
-      argv.push_back("v");
+      if (!key.is_flag)
+        argv.push_back("v");
       std::ostringstream out;
       std::ostringstream err;
       auto cl =
@@ -79,7 +80,7 @@ TEST_CASE("command line: every settings key has a flag on serve and config check
       CHECK(cl.exit_code == 0);
       CHECK(err.str().empty());
       CHECK(cl.flags.size() == 1);
-      CHECK(cl.flags[key.key] == "v");
+      CHECK(cl.flags[key.key] == (key.is_flag ? "true" : "v"));
     }
   }
 }
@@ -201,4 +202,13 @@ TEST_CASE("command line: the config file comes from --config, else WARREN_CONFIG
   std::ostringstream err;
   CHECK(run_config_check(missing.cl, env, out, err) == 2);
   CHECK(contains(err.str(), absent + " does not exist"));
+}
+
+TEST_CASE("command line: --allow-writes is a switch without a value") {
+  std::ostringstream out, err;
+  const char* argv[] = {"warren", "serve", "--allow-writes", "--tools", "direct"};
+  auto cl = parse_command_line(5, argv, out, err);
+  CHECK(cl.cmd == command_line::command::serve);
+  CHECK(cl.flags.at("server.allow_writes") == "true");
+  CHECK(cl.flags.at("server.tools") == "direct");
 }

@@ -32,3 +32,13 @@ TEST_CASE("page_count_for rounds up and is zero for no items") {
   CHECK(page_count_for(101, 100) == 2);
   CHECK(page_count_for(5, 0) == 0);
 }
+
+TEST_CASE(
+    "binding_properties_key matches RabbitMQ's names for argument-less bindings") {
+  CHECK(binding_properties_key("") == "~");
+  CHECK(binding_properties_key("orders.created") == "orders.created");
+  CHECK(binding_properties_key("a b") == "a+b");
+  CHECK(binding_properties_key("a~b") == "a%7Eb");
+  CHECK(binding_properties_key("#.*/x") == "%23.%2A%2Fx");
+  CHECK(binding_properties_key("\xC3\xA9") == "%C3%A9");
+}

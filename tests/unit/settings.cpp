@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 17);
+  CHECK(keys.size() == 21);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -117,13 +117,26 @@ TEST_CASE("settings: every key has one env var and one flag, all distinct") {
     CHECK(++seen[key.flag] == 1);
     CHECK_FALSE(key.help.empty());
   }
-  for (const char* env :
-       {"RABBITMQ_MANAGEMENT_URL", "RABBITMQ_URL", "RABBITMQ_USER", "RABBITMQ_PASSWORD",
-        "WARREN_LOG_LEVEL", "WARREN_MAX_LINE_BYTES", "WARREN_MAX_IN_FLIGHT",
-        "WARREN_TOOLS_PAGE_SIZE", "WARREN_REQUEST_TIMEOUT_MS",
-        "WARREN_SHUTDOWN_GRACE_MS", "WARREN_SCHEDULER", "WARREN_SCHEDULER_THREADS",
-        "WARREN_HTTP_POOL_MIN", "WARREN_HTTP_POOL_MAX", "WARREN_HTTP_IDLE_TIMEOUT_MS",
-        "WARREN_HTTP_CONNECT_TIMEOUT_MS", "WARREN_HTTP_POOL_QUEUE"})
+  for (const char* env : {"RABBITMQ_MANAGEMENT_URL",
+                          "RABBITMQ_URL",
+                          "RABBITMQ_USER",
+                          "RABBITMQ_PASSWORD",
+                          "WARREN_LOG_LEVEL",
+                          "WARREN_MAX_LINE_BYTES",
+                          "WARREN_MAX_IN_FLIGHT",
+                          "WARREN_TOOLS_PAGE_SIZE",
+                          "WARREN_REQUEST_TIMEOUT_MS",
+                          "WARREN_SHUTDOWN_GRACE_MS",
+                          "WARREN_SCHEDULER",
+                          "WARREN_SCHEDULER_THREADS",
+                          "WARREN_ALLOW_WRITES",
+                          "WARREN_TOOLS",
+                          "WARREN_MAX_BODY_BYTES",
+                          "WARREN_HTTP_POOL_MIN",
+                          "WARREN_HTTP_POOL_MAX",
+                          "WARREN_HTTP_IDLE_TIMEOUT_MS",
+                          "WARREN_HTTP_CONNECT_TIMEOUT_MS",
+                          "WARREN_HTTP_POOL_QUEUE"})
     CHECK_MESSAGE(seen.count(env) == 1, env);
 }
 
@@ -141,12 +154,16 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"server.request_timeout_ms", "11"},
       {"server.shutdown_grace_ms", "13"},
       {"server.scheduler", "stealing"},
+      {"server.allow_writes", "1"},
+      {"server.tools", "direct"},
+      {"server.max_body_bytes", "1000"},
       {"server.scheduler_threads", "3"},
       {"http_pool.min", "3"},
       {"http_pool.max", "4"},
       {"http_pool.idle_timeout_ms", "17"},
       {"http_pool.connect_timeout_ms", "19"},
-      {"http_pool.queue", "23"}};
+      {"http_pool.queue", "23"},
+      {"amqp_pool.max", "29"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -163,12 +180,16 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->request_timeout.count() == 11);
   CHECK(s->shutdown_grace.count() == 13);
   CHECK(s->scheduler == "stealing");
+  CHECK(s->allow_writes);
+  CHECK(s->tool_families == "direct");
+  CHECK(s->max_body_bytes == 1000);
   CHECK(s->scheduler_threads == 3);
   CHECK(s->http_pool_min == 3);
   CHECK(s->http_pool_max == 4);
   CHECK(s->http_idle_timeout.count() == 17);
   CHECK(s->http_connect_timeout.count() == 19);
   CHECK(s->http_pool_queue == 23);
+  CHECK(s->amqp_pool_max == 29);
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {
@@ -422,4 +443,37 @@ TEST_CASE(
   auto too_many =
       warren::load_settings(std::nullopt, none, {{"server.scheduler_threads", "999"}});
   CHECK(!too_many);
+}
+
+TEST_CASE("settings: writes are off by default and switched on by flag, env or file") {
+  auto none = [](const std::string&) -> std::optional<std::string> {
+    return std::nullopt;
+  };
+  auto defaults = load_settings(std::nullopt, none, {});
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->allow_writes);
+  CHECK(defaults->tool_families == "all");
+  auto by_flag = load_settings(std::nullopt, none, {{"server.allow_writes", "true"}});
+  REQUIRE(by_flag);
+  CHECK(by_flag->allow_writes);
+  auto off = load_settings(std::nullopt, env_of({{"WARREN_ALLOW_WRITES", "0"}}), {});
+  REQUIRE(off);
+  CHECK_FALSE(off->allow_writes);
+  auto bad =
+      load_settings(std::nullopt, env_of({{"WARREN_ALLOW_WRITES", "maybe"}}), {});
+  REQUIRE(!bad);
+  CHECK(message_of(bad.error()).find("server.allow_writes") != std::string::npos);
+  CHECK(message_of(bad.error()).find("WARREN_ALLOW_WRITES") != std::string::npos);
+  temp_dir dir;
+  auto file =
+      dir.write("w.toml", "[server]\nallow_writes = true\ntools = \"direct\"\n");
+  auto from_file = load_settings(file, none, {});
+  REQUIRE(from_file);
+  CHECK(from_file->allow_writes);
+  auto wrong_type =
+      load_settings(dir.write("x.toml", "[server]\nallow_writes = 1\n"), none, {});
+  CHECK(!wrong_type);
+  auto families = load_settings(std::nullopt, none, {{"server.tools", "some"}});
+  REQUIRE(!families);
+  CHECK(message_of(families.error()).find("server.tools") != std::string::npos);
 }

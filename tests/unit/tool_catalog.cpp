@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -27,15 +29,23 @@ const tool_catalog& catalog() {
   return instance;
 }
 
-operation prepared(std::string_view tool, std::string_view args) {
-  auto op = catalog().prepare(tool, args);
+// Writes enabled; bodies of fetched messages cut at 16 bytes.
+const tool_catalog& writing_catalog() {
+  static const tool_catalog instance{catalog_options{true, "all", 16}};
+  return instance;
+}
+
+operation prepared(std::string_view tool, std::string_view args,
+                   const tool_catalog& in = catalog()) {
+  auto op = in.prepare(tool, args);
   REQUIRE_MESSAGE(op, "prepare failed: " << message_of(op.error()));
   return *op;
 }
 
 // The message of a refused prepare(), checking it is refused as invalid_params.
-std::string refusal(std::string_view tool, std::string_view args) {
-  auto op = catalog().prepare(tool, args);
+std::string refusal(std::string_view tool, std::string_view args,
+                    const tool_catalog& in = catalog()) {
+  auto op = in.prepare(tool, args);
   REQUIRE_FALSE(op);
   CHECK(code_of(op.error()) == ec::invalid_params);
   return message_of(op.error());
@@ -140,25 +150,39 @@ std::string five_bindings() {
 
 } // namespace
 
-TEST_CASE("the catalog offers the six read-only tools") {
+TEST_CASE("without writes the catalog offers the reads and the get_messages peek") {
   std::set<std::string> names;
   for (std::size_t i = 0; i < catalog().size(); ++i)
     names.insert(str(parse(catalog().tool_json(i))["name"]));
   CHECK(names == std::set<std::string>{"overview", "list_vhosts", "list_queues",
-                                       "get_queue", "list_exchanges", "list_bindings"});
+                                       "get_queue", "find_queues", "list_exchanges",
+                                       "get_exchange", "list_bindings",
+                                       "list_connections", "list_consumers",
+                                       "list_nodes", "health_check", "get_messages"});
   for (auto& name : names)
     CHECK(catalog().contains(name));
   CHECK_FALSE(catalog().contains("delete_queue"));
+  CHECK_FALSE(catalog().contains("publish_message"));
 }
 
 TEST_CASE("every tool is valid JSON with schemas that compile and truthful hints") {
-  for (std::size_t i = 0; i < catalog().size(); ++i) {
-    auto tool = parse(catalog().tool_json(i));
-    CAPTURE(catalog().tool_json(i));
+  const std::set<std::string> destructive{"delete_queue", "purge_queue",
+                                          "delete_exchange", "delete_binding",
+                                          "get_messages"};
+  const std::set<std::string> changing{
+      "create_queue",    "delete_queue",    "purge_queue",
+      "create_exchange", "delete_exchange", "create_binding",
+      "delete_binding",  "publish_message", "get_messages"};
+  const std::set<std::string> repeatable_not{"publish_message", "get_messages"};
+  REQUIRE(writing_catalog().size() == 21);
+  for (std::size_t i = 0; i < writing_catalog().size(); ++i) {
+    auto tool = parse(writing_catalog().tool_json(i));
+    CAPTURE(writing_catalog().tool_json(i));
     for (auto key : {"name", "title", "description"}) {
       REQUIRE(tool.HasMember(key));
       CHECK(tool[key].GetStringLength() > 0);
     }
+    auto name = str(tool["name"]);
     auto& input = tool["inputSchema"];
     REQUIRE(input.IsObject());
     CHECK(str(input["type"]) == "object");
@@ -172,9 +196,9 @@ TEST_CASE("every tool is valid JSON with schemas that compile and truthful hints
     rapidjson::SchemaDocument output_compiled(tool["outputSchema"]);
     auto& hints = tool["annotations"];
     CHECK(str(hints["title"]) == str(tool["title"]));
-    CHECK(hints["readOnlyHint"].IsTrue());
-    CHECK(hints["destructiveHint"].IsFalse());
-    CHECK(hints["idempotentHint"].IsTrue());
+    CHECK(hints["readOnlyHint"].GetBool() == !changing.count(name));
+    CHECK(hints["destructiveHint"].GetBool() == destructive.count(name) > 0);
+    CHECK(hints["idempotentHint"].GetBool() == !repeatable_not.count(name));
     CHECK(hints["openWorldHint"].IsTrue());
   }
 }
@@ -602,4 +626,706 @@ TEST_CASE("failure builds an isError result that is valid JSON for any message")
   CHECK(result.is_error);
   auto message = error_text(result);
   CHECK(contains(message, "broker \"down\"\n"));
+}
+
+// -- the full tool set ---------------------------------------------------------------
+
+namespace {
+
+operation writing(std::string_view tool, std::string_view args) {
+  return prepared(tool, args, writing_catalog());
+}
+
+std::string writing_refusal(std::string_view tool, std::string_view args) {
+  return refusal(tool, args, writing_catalog());
+}
+
+bool has(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// review() of a write prepared with writes enabled, given the precheck's answer.
+std::optional<tool_result> reviewed(std::string_view tool, std::string_view args,
+                                    int status, std::string body) {
+  return writing_catalog().review(writing(tool, args),
+                                  http_response{status, std::move(body)});
+}
+
+tool_result written(std::string_view tool, std::string_view args, int status,
+                    std::string body = {}) {
+  return writing_catalog().shape(writing(tool, args),
+                                 {http_response{status, std::move(body)}});
+}
+
+const char* busy_queue = R"({"name":"orders","vhost":"/","messages":12,"consumers":3})";
+const char* idle_queue = R"({"name":"orders","vhost":"/","messages":0,"consumers":0})";
+
+} // namespace
+
+TEST_CASE("write tools are refused while writes are disabled, saying how to enable") {
+  for (auto tool :
+       {"create_queue", "delete_queue", "purge_queue", "create_exchange",
+        "delete_exchange", "create_binding", "delete_binding", "publish_message"}) {
+    CAPTURE(tool);
+    auto op = catalog().prepare(tool, "{}");
+    REQUIRE_FALSE(op);
+    CHECK(code_of(op.error()) == ec::unknown_tool);
+    CHECK(message_of(op.error()) ==
+          "tool '" + std::string{tool} +
+              "' changes the broker and writes are disabled; start warren with "
+              "--allow-writes (or WARREN_ALLOW_WRITES=1)");
+    CHECK(writing_catalog().contains(tool));
+  }
+}
+
+TEST_CASE("families choose the direct tools, none of them, or all") {
+  tool_catalog direct{catalog_options{true, "direct", 1024}};
+  CHECK(direct.size() == writing_catalog().size());
+  tool_catalog discovery{catalog_options{true, "discovery", 1024}};
+  CHECK_FALSE(discovery.contains("list_queues"));
+  CHECK_FALSE(discovery.contains("delete_queue"));
+  auto op = discovery.prepare("list_queues", "{}");
+  REQUIRE_FALSE(op);
+  CHECK(code_of(op.error()) == ec::unknown_tool);
+  CHECK(contains(message_of(op.error()), "unknown tool 'list_queues'"));
+}
+
+TEST_CASE("reads carry no invalidations and writes are never cached") {
+  CHECK_FALSE(prepared("list_nodes", "{}").writes);
+  auto op = writing("delete_queue", R"({"name":"q"})");
+  CHECK(op.writes);
+  CHECK(op.cache_key.empty());
+  CHECK_FALSE(op.invalidates.empty());
+}
+
+// -- new reads -----------------------------------------------------------------------
+
+TEST_CASE("get_exchange reads one exchange; the empty name is the default exchange") {
+  auto op = prepared("get_exchange", R"({"name":"orders x"})");
+  CHECK(op.requests.size() == 1);
+  CHECK(op.requests.front().target == "/api/exchanges/%2F/orders%20x");
+  CHECK(op.cache_key == "exchanges:get:/:orders x");
+  auto def = prepared("get_exchange", R"({"name":"","vhost":"dev"})");
+  CHECK(def.requests.front().target == "/api/exchanges/dev/amq.default");
+  auto out = structured(answer(
+      "get_exchange", R"({"name":"orders"})", 200,
+      R"({"name":"orders","vhost":"/","type":"topic","durable":true,"auto_delete":)"
+      R"(false,"internal":false,"arguments":{},"message_stats":{"publish_in":4,)"
+      R"("publish_in_details":{"rate":1.5},"publish_out":2}})"));
+  CHECK(str(out["type"]) == "topic");
+  CHECK(out["message_stats"]["publish_in_rate"].GetDouble() == doctest::Approx(1.5));
+  CHECK(out["message_stats"]["publish_out"].GetInt() == 2);
+  CHECK(contains(error_text(answer("get_exchange", R"({"name":"x"})", 404, "{}")),
+                 "exchange 'x' was not found in vhost '/'"));
+}
+
+TEST_CASE("list_connections asks for a page with the client's own name") {
+  auto op = prepared("list_connections", R"({"page_size":10})");
+  CHECK(op.requests.front().target ==
+        "/api/connections?page=1&page_size=10&columns=name,client_properties."
+        "connection_name,user,vhost,host,peer_host,peer_port,protocol,channels,state,"
+        "connected_at");
+  CHECK(op.cache_key == "connections:list::?page=1&page_size=10");
+  auto out = structured(answer(
+      "list_connections", "{}", 200,
+      R"({"items":[{"name":"127.0.0.1:5 -> 127.0.0.1:5672","user":"guest","vhost":)"
+      R"("/","peer_port":5,"channels":1,"state":"blocked","client_properties":{)"
+      R"("connection_name":"billing"}}],"page":1,"page_size":100,"page_count":1})"));
+  auto& c = out["items"][0];
+  CHECK(str(c["connection_name"]) == "billing");
+  CHECK(str(c["state"]) == "blocked");
+  CHECK_FALSE(c.HasMember("client_properties"));
+}
+
+TEST_CASE("list_consumers pages the unpaged API itself and flattens the queue") {
+  CHECK(prepared("list_consumers", "{}").requests.front().target == "/api/consumers");
+  auto op = prepared("list_consumers", R"({"vhost":"/","page_size":1,"page":2})");
+  CHECK(op.requests.front().target == "/api/consumers/%2F");
+  CHECK(op.cache_key == "consumers:list:/:?page=2&page_size=1");
+  auto consumer = [](const char* tag) {
+    return std::string{R"({"consumer_tag":")"} + tag +
+           R"(","ack_required":true,"prefetch_count":10,"active":true,"exclusive":)"
+           R"(false,"queue":{"name":"orders","vhost":"/"},"channel_details":{)"
+           R"("connection_name":"c1","name":"c1 #1",
+           "peer_host" : "127.0.0.1"
+  }
+})";
+  };
+  auto out = structured(answer("list_consumers", R"({"page_size":1,"page":2})", 200,
+                               "[" + consumer("a") + "," + consumer("b") + "]"));
+  REQUIRE(out["items"].Size() == 1);
+  auto& c = out["items"][0];
+  CHECK(str(c["consumer_tag"]) == "b");
+  CHECK(str(c["queue"]) == "orders");
+  CHECK(str(c["vhost"]) == "/");
+  CHECK(str(c["connection_name"]) == "c1");
+  CHECK(c["prefetch_count"].GetInt() == 10);
+  CHECK_FALSE(c.HasMember("channel_details"));
+  CHECK(out["total_count"].GetInt() == 2);
+}
+
+TEST_CASE("list_nodes shows resource use and alarms of every node") {
+  auto op = prepared("list_nodes", "{}");
+  CHECK(op.requests.front().target == "/api/nodes");
+  auto out = structured(
+      answer("list_nodes", "{}", 200,
+             R"([{"name":"rabbit@a","type":"disc","running":true,"mem_used":100,)"
+             R"("mem_limit":1000,"mem_alarm":true,"disk_free_alarm":false,"fd_used":3,)"
+             R"("partitions":[],"applications":[{"name":"rabbit"}]}])"));
+  auto& n = out["items"][0];
+  CHECK(n["mem_alarm"].IsTrue());
+  CHECK(n["partitions"].IsArray());
+  CHECK_FALSE(n.HasMember("applications"));
+}
+
+TEST_CASE("health_check asks three checks at once and is not cached") {
+  auto op = prepared("health_check", "{}");
+  REQUIRE(op.requests.size() == 3);
+  CHECK(op.requests[0].target == "/api/health/checks/alarms");
+  CHECK(op.requests[1].target == "/api/health/checks/local-alarms");
+  CHECK(op.requests[2].target == "/api/health/checks/node-is-quorum-critical");
+  CHECK(op.cache_key.empty());
+}
+
+TEST_CASE("an unhealthy broker is a result naming the failed check, not an error") {
+  auto op = prepared("health_check", "{}");
+  auto out = structured(catalog().shape(
+      op, {http_response{200, R"({"status":"ok"})"},
+           http_response{503, R"({"status":"failed","reason":"memory alarm on )"
+                              R"(rabbit@a"})"},
+           http_response{200, R"({"status":"ok"})"}}));
+  CHECK(out["healthy"].IsFalse());
+  REQUIRE(out["checks"].Size() == 3);
+  CHECK(str(out["checks"][0]["name"]) == "alarms");
+  CHECK(out["checks"][0]["ok"].IsTrue());
+  CHECK_FALSE(out["checks"][0].HasMember("reason"));
+  CHECK(out["checks"][1]["ok"].IsFalse());
+  CHECK(str(out["checks"][1]["reason"]) == "memory alarm on rabbit@a");
+  auto healthy = structured(
+      catalog().shape(op, {http_response{200, "{}"}, http_response{200, "{}"},
+                           http_response{200, R"({"status":"ok"})"}}));
+  CHECK(healthy["healthy"].IsTrue());
+}
+
+TEST_CASE("health_check fails when a check cannot be asked at all") {
+  auto op = prepared("health_check", "{}");
+  auto text = error_text(
+      catalog().shape(op, {http_response{200, "{}"},
+                           http_response{401, R"({"error":"not_authorized"})"},
+                           http_response{200, "{}"}}));
+  CHECK(contains(text, "refused warren's credentials"));
+}
+
+TEST_CASE("find_queues scans with minimal columns and a key per filter") {
+  auto op = prepared("find_queues", R"({"min_messages":5,"max_consumers":0})");
+  CHECK(op.requests.front().target ==
+        "/api/queues?columns=name,vhost,type,state,messages,messages_ready,consumers,"
+        "idle_since");
+  CHECK(op.cache_key == "queues:find::?min_messages=5&max_consumers=0&limit=50");
+  CHECK(prepared("find_queues", R"({"vhost":"dev"})")
+            .requests.front()
+            .target.rfind("/api/queues/dev?", 0) == 0);
+  CHECK(contains(refusal("find_queues", R"({"limit":501})"),
+                 "'limit' must be at most 500"));
+}
+
+TEST_CASE("find_queues filters by backlog, consumers and idle time, biggest first") {
+  const std::string body =
+      R"([{"name":"small","vhost":"/","messages":3,"consumers":0,)"
+      R"("idle_since":"2020-01-01T00:00:00.000+00:00"},)"
+      R"({"name":"busy","vhost":"/","messages":500,"consumers":2},)"
+      R"({"name":"stuck","vhost":"b","messages":90,"consumers":0,)"
+      R"("idle_since":"2020-01-01 0:00:00"},)"
+      R"({"name":"stuck","vhost":"a","messages":90,"consumers":0,)"
+      R"("idle_since":"2020-01-01T00:00:00+02:00"},)"
+      R"({"name":"fresh","vhost":"/","messages":80,"consumers":0,)"
+      R"("idle_since":"2999-01-01T00:00:00.000+00:00"}])";
+  auto all = structured(answer("find_queues", "{}", 200, body));
+  REQUIRE(all["items"].Size() == 5);
+  CHECK(str(all["items"][0]["name"]) == "busy");
+  CHECK(str(all["items"][1]["vhost"]) == "a"); // ties: by vhost, then name
+  CHECK(str(all["items"][2]["vhost"]) == "b");
+  CHECK(all["scanned"].GetInt() == 5);
+  CHECK(all["truncated"].IsFalse());
+  CHECK_FALSE(all["items"][0].HasMember("idle_seconds"));
+  CHECK(all["items"][1]["idle_seconds"].GetInt64() > 100000000);
+  auto stuck = structured(answer(
+      "find_queues", R"({"min_messages":10,"max_consumers":0,"idle_seconds":3600})",
+      200, body));
+  REQUIRE(stuck["items"].Size() == 2);
+  CHECK(str(stuck["items"][0]["name"]) == "stuck");
+  CHECK(str(stuck["items"][1]["name"]) == "stuck");
+  CHECK(stuck["matched"].GetInt() == 2);
+  auto limited = structured(answer("find_queues", R"({"limit":1})", 200, body));
+  CHECK(limited["items"].Size() == 1);
+  CHECK(limited["matched"].GetInt() == 5);
+  CHECK(limited["truncated"].IsTrue());
+}
+
+// -- writes: requests ----------------------------------------------------------------
+
+TEST_CASE("create_queue PUTs a durable queue with the convenience arguments") {
+  auto op = writing("create_queue",
+                    R"({"name":"orders","queue_type":"quorum","message_ttl_ms":60000,)"
+                    R"("dead_letter_exchange":"dlx","max_length":10,)"
+                    R"("arguments":{"x-max-priority":5}})");
+  REQUIRE(op.requests.size() == 1);
+  CHECK(op.requests[0].method == "PUT");
+  CHECK(op.requests[0].target == "/api/queues/%2F/orders");
+  auto body = parse(op.requests[0].body);
+  CHECK(body["durable"].IsTrue());
+  CHECK(body["auto_delete"].IsFalse());
+  CHECK(str(body["arguments"]["x-queue-type"]) == "quorum");
+  CHECK(body["arguments"]["x-message-ttl"].GetInt() == 60000);
+  CHECK(str(body["arguments"]["x-dead-letter-exchange"]) == "dlx");
+  CHECK(body["arguments"]["x-max-length"].GetInt() == 10);
+  CHECK(body["arguments"]["x-max-priority"].GetInt() == 5);
+  CHECK_FALSE(op.precheck);
+  CHECK(op.writes);
+  CHECK(op.idempotent);
+  for (auto key :
+       {"queues:list:/:", "queues:list::", "queues:find:/:", "queues:get:/:orders"})
+    CHECK(has(op.invalidates, key));
+}
+
+TEST_CASE("create_queue refuses reserved names, doubled arguments and transient "
+          "quorum queues") {
+  CHECK(contains(writing_refusal("create_queue", R"({"name":"amq.q"})"),
+                 "'name' must not start with 'amq.'"));
+  CHECK(contains(writing_refusal("create_queue", R"({"name":"q","max_length":1,)"
+                                                 R"("arguments":{"x-max-length":2}})"),
+                 "'max_length' and arguments.x-max-length"));
+  CHECK(
+      contains(writing_refusal("create_queue",
+                               R"({"name":"q","queue_type":"quorum","durable":false})"),
+               "'durable' must be true for quorum queues"));
+  CHECK(contains(writing_refusal("create_queue", R"({"name":"q","exclusive":true})"),
+                 "unknown argument 'exclusive'"));
+  CHECK(contains(writing_refusal("create_queue", R"({"name":"q","queue_type":"lazy"})"),
+                 "'queue_type' must be one of"));
+  CHECK(contains(writing_refusal("create_queue", R"({"name":"q","message_ttl_ms":-1})"),
+                 "'message_ttl_ms' must be at least 0"));
+}
+
+TEST_CASE("delete_queue and purge_queue check the queue first") {
+  auto del = writing("delete_queue", R"({"name":"a b","vhost":"v"})");
+  REQUIRE(del.precheck);
+  CHECK(del.precheck->method == "GET");
+  CHECK(del.precheck->target == "/api/queues/v/a%20b?columns=name,vhost,messages,"
+                                "consumers");
+  CHECK(del.requests.at(0).method == "DELETE");
+  CHECK(del.requests.at(0).target == "/api/queues/v/a%20b");
+  CHECK(has(del.invalidates, "bindings:list:v:"));
+  CHECK(has(del.invalidates, "queues:get:v:a b"));
+  auto purge = writing("purge_queue", R"({"name":"q"})");
+  CHECK(purge.requests.at(0).target == "/api/queues/%2F/q/contents");
+  CHECK(purge.requests.at(0).method == "DELETE");
+  CHECK(parse(purge.arguments_json)["force"].IsFalse());
+  CHECK(parse(purge.arguments_json)["dry_run"].IsFalse());
+}
+
+TEST_CASE("create_exchange PUTs type and flags; delete_exchange checks its bindings") {
+  auto op = writing("create_exchange", R"({"name":"events","type":"topic"})");
+  CHECK(op.requests.at(0).method == "PUT");
+  CHECK(op.requests.at(0).target == "/api/exchanges/%2F/events");
+  auto body = parse(op.requests.at(0).body);
+  CHECK(str(body["type"]) == "topic");
+  CHECK(body["durable"].IsTrue());
+  CHECK(body["internal"].IsFalse());
+  CHECK(body["arguments"].IsObject());
+  CHECK(has(op.invalidates, "exchanges:list:/:"));
+  CHECK(has(op.invalidates, "exchanges:get:/:events"));
+  CHECK(contains(writing_refusal("create_exchange", R"({"name":"events"})"),
+                 "'type' is required"));
+  CHECK(
+      contains(writing_refusal("create_exchange", R"({"name":"amq.x","type":"topic"})"),
+               "'name' must not start with 'amq.'"));
+  auto del = writing("delete_exchange", R"({"name":"events"})");
+  CHECK(del.precheck->target == "/api/exchanges/%2F/events/bindings/source");
+  CHECK(del.requests.at(0).method == "DELETE");
+  CHECK(del.requests.at(0).target == "/api/exchanges/%2F/events");
+  CHECK(has(del.invalidates, "bindings:list:/:"));
+}
+
+TEST_CASE("the default exchange and amq.* exchanges cannot be deleted") {
+  CHECK(contains(writing_refusal("delete_exchange", R"({"name":"amq.default"})"),
+                 "the default exchange cannot be deleted"));
+  CHECK(contains(writing_refusal("delete_exchange", R"({"name":"amq.topic"})"),
+                 "exchange 'amq.topic' is one of the broker's predeclared"));
+  CHECK(contains(writing_refusal("delete_exchange", R"({"name":""})"), "'name'"));
+}
+
+TEST_CASE("create_binding POSTs to the queue or exchange destination") {
+  auto op = writing("create_binding", R"({"source":"events","destination":"q 1",)"
+                                      R"("routing_key":"order.*"})");
+  CHECK(op.requests.at(0).method == "POST");
+  CHECK(op.requests.at(0).target == "/api/bindings/%2F/e/events/q/q%201");
+  auto body = parse(op.requests.at(0).body);
+  CHECK(str(body["routing_key"]) == "order.*");
+  CHECK(body["arguments"].IsObject());
+  CHECK(has(op.invalidates, "bindings:list:/:"));
+  auto to_exchange = writing("create_binding", R"({"source":"a","destination":"b",)"
+                                               R"("destination_type":"exchange"})");
+  CHECK(to_exchange.requests.at(0).target == "/api/bindings/%2F/e/a/e/b");
+  CHECK(str(parse(to_exchange.requests.at(0).body)["routing_key"]) == "");
+  CHECK(
+      contains(writing_refusal("create_binding", R"({"source":"","destination":"q"})"),
+               "'source' cannot be the default exchange"));
+  CHECK(contains(writing_refusal("create_binding", R"({"source":"x","destination":"q",)"
+                                                   R"("destination_type":"topic"})"),
+                 "'destination_type' must be one of"));
+  std::string wide;
+  for (int i = 0; i < 128; ++i)
+    wide += "\xC3\xA9";
+  CHECK(contains(writing_refusal("create_binding", R"({"source":"x","destination":"q",)"
+                                                   R"("routing_key":")" +
+                                                       wide + "\"}"),
+                 "'routing_key' must be at most 255 bytes"));
+}
+
+TEST_CASE("delete_binding names the binding by its properties_key") {
+  auto empty = writing("delete_binding", R"({"source":"x","destination":"q"})");
+  CHECK(empty.precheck->target == "/api/bindings/%2F/e/x/q/q");
+  CHECK(empty.requests.at(0).method == "DELETE");
+  CHECK(empty.requests.at(0).target == "/api/bindings/%2F/e/x/q/q/~");
+  auto keyed = writing("delete_binding", R"({"source":"x","destination":"q",)"
+                                         R"("routing_key":"a b~c"})");
+  CHECK(keyed.requests.at(0).target == "/api/bindings/%2F/e/x/q/q/a%2Bb%257Ec");
+  auto given = writing("delete_binding",
+                       R"({"source":"x","destination":"e","destination_type":)"
+                       R"("exchange","properties_key":"rk~abc","arguments":{"a":1}})");
+  CHECK(given.requests.at(0).target == "/api/bindings/%2F/e/x/e/e/rk~abc");
+  CHECK(contains(writing_refusal("delete_binding", R"({"source":"x","destination":)"
+                                                   R"("q","arguments":{"a":1}})"),
+                 "'properties_key' is required for a binding with arguments"));
+}
+
+// -- writes: reviews -----------------------------------------------------------------
+
+TEST_CASE("delete_queue refuses a queue with messages or consumers without force") {
+  auto verdict = reviewed("delete_queue", R"({"name":"orders"})", 200, busy_queue);
+  REQUIRE(verdict);
+  CHECK(error_text(*verdict) ==
+        "queue 'orders' in vhost '/' still holds 12 messages (3 consumers), as of the "
+        "broker's last statistics, which lag up to ~5 s; pass force: true to delete it "
+        "anyway, or dry_run: true to see what would be affected");
+  auto consumers_only = reviewed("delete_queue", R"({"name":"orders"})", 200,
+                                 R"({"messages":0,"consumers":1})");
+  REQUIRE(consumers_only);
+  CHECK(contains(error_text(*consumers_only), "0 messages (1 consumer)"));
+}
+
+TEST_CASE("delete_queue goes ahead with force, or for an empty unused queue") {
+  CHECK_FALSE(
+      reviewed("delete_queue", R"({"name":"orders","force":true})", 200, busy_queue));
+  CHECK_FALSE(reviewed("delete_queue", R"({"name":"orders"})", 200, idle_queue));
+  // A new queue without statistics yet counts as empty.
+  CHECK_FALSE(reviewed("delete_queue", R"({"name":"orders"})", 200, R"({})"));
+}
+
+TEST_CASE("a dry run reports what would be deleted or purged and changes nothing") {
+  for (auto [tool, key] : {std::pair{"delete_queue", "would_delete"},
+                           std::pair{"purge_queue", "would_purge"}}) {
+    CAPTURE(tool);
+    auto verdict = reviewed(tool, R"({"name":"orders","dry_run":true,"force":true})",
+                            200, busy_queue);
+    REQUIRE(verdict);
+    auto out = structured(*verdict);
+    CHECK(out["dry_run"].IsTrue());
+    CHECK(str(out[key]["queue"]) == "orders");
+    CHECK(str(out[key]["vhost"]) == "/");
+    CHECK(out[key]["messages"].GetInt() == 12);
+    CHECK(out[key]["consumers"].GetInt() == 3);
+    CHECK(contains(str(out["note"]), "last statistics"));
+  }
+}
+
+TEST_CASE("purge_queue refuses a queue with messages, not one with only consumers") {
+  auto verdict = reviewed("purge_queue", R"({"name":"orders"})", 200, busy_queue);
+  REQUIRE(verdict);
+  CHECK(contains(error_text(*verdict), "holds 12 messages (3 consumers)"));
+  CHECK(contains(error_text(*verdict), "pass force: true to purge it"));
+  CHECK_FALSE(reviewed("purge_queue", R"({"name":"orders"})", 200,
+                       R"({"messages":0,"consumers":3})"));
+  CHECK_FALSE(
+      reviewed("purge_queue", R"({"name":"orders","force":true})", 200, busy_queue));
+}
+
+TEST_CASE("a guarded write of a missing queue or exchange is an error naming it") {
+  auto queue = reviewed("delete_queue", R"({"name":"gone"})", 404,
+                        R"({"error":"Object Not Found","reason":"Not Found"})");
+  REQUIRE(queue);
+  CHECK(contains(error_text(*queue), "queue 'gone' was not found in vhost '/'"));
+  auto exchange = reviewed("delete_exchange", R"({"name":"gone"})", 404, "{}");
+  REQUIRE(exchange);
+  CHECK(contains(error_text(*exchange), "exchange 'gone' was not found"));
+  auto denied =
+      reviewed("purge_queue", R"({"name":"q"})", 401, R"({"error":"not_authorized"})");
+  REQUIRE(denied);
+  CHECK(contains(error_text(*denied), "credentials"));
+}
+
+TEST_CASE("delete_exchange refuses an exchange that routes somewhere without force") {
+  const std::string bindings = "[" + binding(1) + "," + binding(2) + "]";
+  auto verdict = reviewed("delete_exchange", R"({"name":"orders-x"})", 200, bindings);
+  REQUIRE(verdict);
+  CHECK(contains(error_text(*verdict),
+                 "exchange 'orders-x' in vhost '/' is the source of 2 bindings"));
+  CHECK_FALSE(reviewed("delete_exchange", R"({"name":"orders-x","force":true})", 200,
+                       bindings));
+  CHECK_FALSE(reviewed("delete_exchange", R"({"name":"orders-x"})", 200, "[]"));
+  auto dry = reviewed("delete_exchange", R"({"name":"orders-x","dry_run":true})", 200,
+                      bindings);
+  REQUIRE(dry);
+  auto out = structured(*dry);
+  CHECK(out["would_delete"]["binding_count"].GetInt() == 2);
+  CHECK(str(out["would_delete"]["bindings"][1]["destination"]) == "q2");
+  CHECK(contains(str(out["note"]), "destination"));
+}
+
+TEST_CASE("delete_binding checks that the binding exists") {
+  const std::string between =
+      R"([{"source":"x","vhost":"/","destination":"q","destination_type":"queue",)"
+      R"("routing_key":"a","arguments":{},"properties_key":"a"}])";
+  auto missing = reviewed("delete_binding",
+                          R"({"source":"x","destination":"q",)"
+                          R"("routing_key":"b"})",
+                          200, between);
+  REQUIRE(missing);
+  CHECK(
+      contains(error_text(*missing), "no such binding from exchange 'x' to queue 'q'"));
+  CHECK(contains(error_text(*missing), "routing_key 'a' (properties_key 'a')"));
+  auto none =
+      reviewed("delete_binding", R"({"source":"x","destination":"q"})", 200, "[]");
+  REQUIRE(none);
+  CHECK(contains(error_text(*none), "There are no bindings between them"));
+  CHECK_FALSE(reviewed("delete_binding",
+                       R"({"source":"x","destination":"q","routing_key":"a"})", 200,
+                       between));
+  auto dry = reviewed("delete_binding",
+                      R"({"source":"x","destination":"q",)"
+                      R"("routing_key":"a","dry_run":true})",
+                      200, between);
+  REQUIRE(dry);
+  CHECK(str(structured(*dry)["would_delete"]["properties_key"]) == "a");
+  auto ends =
+      reviewed("delete_binding", R"({"source":"x","destination":"q"})", 404, "");
+  REQUIRE(ends);
+  CHECK(contains(error_text(*ends), "the source exchange 'x' or the queue 'q' was not "
+                                    "found"));
+}
+
+TEST_CASE("review lets reads and unguarded writes through") {
+  CHECK_FALSE(
+      catalog().review(prepared("list_queues", "{}"), http_response{200, "[]"}));
+  CHECK_FALSE(writing_catalog().review(writing("create_queue", R"({"name":"q"})"),
+                                       http_response{404, ""}));
+}
+
+// -- writes: results -----------------------------------------------------------------
+
+TEST_CASE("a write's result says what happened and to what") {
+  auto created = structured(written("create_queue", R"({"name":"q"})", 201));
+  CHECK(created["created"].IsTrue());
+  CHECK(str(created["name"]) == "q");
+  CHECK(str(created["vhost"]) == "/");
+  CHECK(
+      structured(written("create_queue", R"({"name":"q"})", 204))["created"].IsFalse());
+  CHECK(
+      structured(written("delete_queue", R"({"name":"q"})", 204))["deleted"].IsTrue());
+  CHECK(structured(written("purge_queue", R"({"name":"q"})", 204))["purged"].IsTrue());
+  auto bound = structured(written("create_binding",
+                                  R"({"source":"x","destination":)"
+                                  R"("q","routing_key":"k"})",
+                                  201));
+  CHECK(bound["created"].IsTrue());
+  CHECK(str(bound["routing_key"]) == "k");
+  CHECK(str(bound["destination_type"]) == "queue");
+}
+
+TEST_CASE("a refused declaration quotes the broker's reason") {
+  auto text = error_text(written(
+      "create_queue", R"({"name":"q"})", 400,
+      R"({"error":"bad_request","reason":"inequivalent arg 'durable' for queue 'q'"})"));
+  CHECK(contains(text, "inequivalent arg 'durable'"));
+  CHECK(contains(
+      error_text(written("create_queue", R"({"name":"q","vhost":"nope"})", 404, "{}")),
+      "vhost 'nope' was not found"));
+}
+
+// -- AMQP tools ----------------------------------------------------------------------
+
+TEST_CASE("publish_message builds an AMQP publish with defaults") {
+  auto op = writing("publish_message",
+                    R"({"routing_key":"orders","body":"hi","headers":{"k":1},)"
+                    R"("expiration_ms":5000,"priority":3,"message_id":"m1"})");
+  CHECK(op.backend == backend_kind::amqp);
+  CHECK(op.requests.empty());
+  CHECK(op.amqp.what == amqp_request::kind::publish);
+  auto& p = op.amqp.publish;
+  CHECK(p.vhost == "/");
+  CHECK(p.exchange == "");
+  CHECK(p.routing_key == "orders");
+  CHECK(p.body == "hi");
+  CHECK(p.headers_json == R"({"k":1})");
+  CHECK(p.persistent);
+  CHECK(p.mandatory);
+  CHECK(p.expiration == "5000");
+  CHECK(p.priority == 3);
+  CHECK(p.message_id == "m1");
+  CHECK(op.writes);
+  CHECK_FALSE(op.idempotent);
+  CHECK(op.cache_key.empty());
+  auto binary =
+      writing("publish_message", R"({"exchange":"amq.default",)"
+                                 R"("body_base64":"AP8=","persistent":false})");
+  CHECK(binary.amqp.publish.body == std::string("\x00\xFF", 2));
+  CHECK(binary.amqp.publish.exchange == "");
+  CHECK_FALSE(binary.amqp.publish.persistent);
+  CHECK(binary.amqp.publish.priority == -1);
+  CHECK(binary.amqp.publish.expiration.empty());
+}
+
+TEST_CASE("publish_message wants exactly one valid body and a priority up to 255") {
+  CHECK(contains(writing_refusal("publish_message", "{}"),
+                 "'body' (text) or 'body_base64' (binary) is required"));
+  CHECK(contains(
+      writing_refusal("publish_message", R"({"body":"a","body_base64":"YQ=="})"),
+      "either 'body' or 'body_base64', not both"));
+  CHECK(contains(writing_refusal("publish_message", R"({"body_base64":"!!"})"),
+                 "'body_base64' is not valid base64"));
+  CHECK(contains(writing_refusal("publish_message", R"({"body":"a","priority":256})"),
+                 "'priority' must be at most 255"));
+}
+
+TEST_CASE("get_messages peeks without writes; ack and drop need them") {
+  auto op = prepared("get_messages", R"({"queue":"orders"})");
+  CHECK(op.backend == backend_kind::amqp);
+  CHECK(op.amqp.what == amqp_request::kind::get);
+  CHECK(op.amqp.get.queue == "orders");
+  CHECK(op.amqp.get.vhost == "/");
+  CHECK(op.amqp.get.count == 1);
+  CHECK(op.amqp.get.mode == ack_mode::reject_requeue);
+  CHECK_FALSE(op.writes);
+  CHECK(op.invalidates.empty());
+  auto message = refusal("get_messages", R"({"queue":"orders","ack_mode":"ack"})");
+  CHECK(contains(message, "'ack_mode' 'ack' removes messages"));
+  CHECK(contains(message, "--allow-writes"));
+  auto ack = writing("get_messages", R"({"queue":"q","ack_mode":"reject_drop",)"
+                                     R"("count":100})");
+  CHECK(ack.amqp.get.mode == ack_mode::reject_drop);
+  CHECK(ack.amqp.get.count == 100);
+  CHECK(ack.writes);
+  CHECK(has(ack.invalidates, "queues:get:/:q"));
+  CHECK(contains(refusal("get_messages", R"({"queue":"q","count":101})"),
+                 "'count' must be at most 100"));
+}
+
+TEST_CASE("a confirmed publish is a structured result") {
+  auto op = writing("publish_message", R"({"exchange":"x","routing_key":"k",)"
+                                       R"("body":"b","message_id":"m1"})");
+  amqp_response confirmed;
+  confirmed.result = amqp_response::outcome::confirmed;
+  auto out = structured(writing_catalog().shape_amqp(op, confirmed));
+  CHECK(out["published"].IsTrue());
+  CHECK(out["confirmed"].IsTrue());
+  CHECK(str(out["exchange"]) == "x");
+  CHECK(str(out["routing_key"]) == "k");
+  CHECK(str(out["message_id"]) == "m1");
+}
+
+TEST_CASE("a returned or nacked publish is an error that says nothing was stored") {
+  auto op = writing("publish_message", R"({"exchange":"x","routing_key":"k",)"
+                                       R"("body":"b"})");
+  amqp_response returned;
+  returned.result = amqp_response::outcome::returned;
+  returned.reply_code = 312;
+  returned.reply_text = "NO_ROUTE";
+  CHECK(error_text(writing_catalog().shape_amqp(op, returned))
+            .rfind("the broker returned the message as unroutable (312 NO_ROUTE): no "
+                   "queue is "
+                   "bound to exchange 'x' with routing key 'k'. Nothing was stored.",
+                   0) == 0);
+  amqp_response nacked;
+  nacked.result = amqp_response::outcome::nacked;
+  CHECK(contains(error_text(writing_catalog().shape_amqp(op, nacked)),
+                 "the broker refused the message (nack); it was not stored"));
+}
+
+TEST_CASE("fetched messages show text bodies, base64 for binary, and cut long ones") {
+  auto op = prepared("get_messages", R"({"queue":"q","count":3})");
+  amqp_response got;
+  got.result = amqp_response::outcome::delivered;
+  amqp_delivery text;
+  text.body = R"({"id":1})";
+  text.redelivered = true;
+  text.exchange = "x";
+  text.routing_key = "k";
+  text.content_type = "application/json";
+  text.headers_json = R"({"trace":"t1"})";
+  text.delivery_mode = 2;
+  text.timestamp = 1700000000;
+  text.message_count = 9;
+  amqp_delivery binary;
+  binary.body = std::string("\x00\xFF\x01", 3);
+  binary.message_count = 8;
+  amqp_delivery long_text;
+  // 15 ASCII bytes then a two-byte character: 16 bytes would split it.
+  long_text.body = std::string(15, 'a') + "\xC3\xA9" + "tail";
+  long_text.message_count = 7;
+  got.messages = {text, binary, long_text};
+  auto out = structured(writing_catalog().shape_amqp(op, got));
+  CHECK(out["count"].GetInt() == 3);
+  CHECK(out["remaining"].GetInt() == 7);
+  CHECK(str(out["ack_mode"]) == "reject_requeue");
+  auto& m0 = out["messages"][0];
+  CHECK(str(m0["body"]) == R"({"id":1})");
+  CHECK(str(m0["body_encoding"]) == "text");
+  CHECK(m0["truncated"].IsFalse());
+  CHECK(m0["body_bytes"].GetInt() == 8);
+  CHECK(m0["redelivered"].IsTrue());
+  CHECK(str(m0["properties"]["content_type"]) == "application/json");
+  CHECK(str(m0["properties"]["headers"]["trace"]) == "t1");
+  CHECK(m0["properties"]["delivery_mode"].GetInt() == 2);
+  CHECK(m0["properties"]["timestamp"].GetInt64() == 1700000000);
+  CHECK_FALSE(m0["properties"].HasMember("priority"));
+  CHECK_FALSE(m0["properties"].HasMember("message_id"));
+  auto& m1 = out["messages"][1];
+  CHECK_FALSE(m1.HasMember("body"));
+  CHECK(str(m1["body_base64"]) == "AP8B");
+  CHECK(str(m1["body_encoding"]) == "base64");
+  CHECK(m1["properties"].ObjectEmpty());
+  auto& m2 = out["messages"][2];
+  CHECK(str(m2["body"]) == std::string(15, 'a'));
+  CHECK(m2["truncated"].IsTrue());
+  CHECK(m2["body_bytes"].GetInt() == 21);
+}
+
+TEST_CASE("a long binary body is cut before encoding") {
+  auto op = prepared("get_messages", R"({"queue":"q"})");
+  amqp_response got;
+  got.result = amqp_response::outcome::delivered;
+  amqp_delivery d;
+  d.body = std::string(20, '\xFF');
+  got.messages = {d};
+  auto out = structured(writing_catalog().shape_amqp(op, got));
+  auto& m = out["messages"][0];
+  CHECK(str(m["body_base64"]) == "/////////////////////w==");
+  CHECK(m["truncated"].IsTrue());
+  CHECK(m["body_bytes"].GetInt() == 20);
+}
+
+TEST_CASE("an empty queue gives no messages, not an error") {
+  auto op = prepared("get_messages", R"({"queue":"q"})");
+  amqp_response got;
+  got.result = amqp_response::outcome::delivered;
+  auto out = structured(catalog().shape_amqp(op, got));
+  CHECK(out["messages"].Empty());
+  CHECK(out["count"].GetInt() == 0);
+  CHECK_FALSE(out.HasMember("remaining"));
+}
+
+TEST_CASE("shape_amqp refuses a management tool") {
+  CHECK(contains(error_text(catalog().shape_amqp(prepared("overview", "{}"), {})),
+                 "does not use AMQP"));
 }

@@ -1,4 +1,4 @@
-#include "actors/http_pool.hpp"
+#include "actors/connection_pool.hpp"
 
 #include <algorithm>
 
@@ -14,25 +14,29 @@ namespace warren {
 
 namespace {
 
-using pool_ptr = http_pool_actor::stateful_pointer<http_pool_state>;
+template <class P>
+using pool_ptr = typename P::actor::template stateful_pointer<pool_state<P>>;
 
 // Extra time a connection gets beyond the caller's budget before the pool stops
 // waiting for it; the connection enforces the budget itself, this is a safety net.
 constexpr auto grace = std::chrono::seconds{1};
 
-void serve_waiters(pool_ptr self);
+template <class P>
+void serve_waiters(pool_ptr<P> self);
 
-caf::error saturated() {
+caf::error saturated(const pool_config& cfg) {
   return make_error(ec::backend_timeout,
-                    "no management API connection came free before the request's "
-                    "deadline; the pool is saturated (raise http_pool.max?)");
+                    "no " + cfg.what +
+                        " connection came free before the request's "
+                        "deadline; the pool is saturated");
 }
 
 // The call on connection `addr` ended with `outcome`: answer its caller and put the
 // connection back to work, unless it overran its deadline (then it is still blocked
 // and must never get another request).
-void finish(pool_ptr self, const caf::actor_addr& addr,
-            caf::expected<http_response> outcome) {
+template <class P>
+void finish(pool_ptr<P> self, const caf::actor_addr& addr,
+            caf::expected<typename P::response> outcome) {
   auto& st = self->state;
   auto i = st.busy.find(addr);
   if (i == st.busy.end())
@@ -50,29 +54,34 @@ void finish(pool_ptr self, const caf::actor_addr& addr,
   } else {
     st.idle.push_back({call.handle, self->clock().now()});
   }
-  serve_waiters(self);
+  serve_waiters<P>(self);
 }
 
 // Sends `request` over `conn`; finish() delivers the answer to `promise`.
-void run_on(pool_ptr self, http_actor conn, http_request request, caf::timespan budget,
-            caf::typed_response_promise<http_response> promise) {
+template <class P>
+void run_on(pool_ptr<P> self, typename P::backend conn, typename P::request request,
+            caf::timespan budget, typename pool_state<P>::promise_type promise) {
   auto addr = conn.address();
-  self->state.busy.emplace(addr,
-                           http_pool_state::busy_connection{conn, std::move(promise)});
-  self->request(conn, budget + grace, http_atom::value, std::move(request), budget)
-      .then([self, addr](
-                http_response& response) { finish(self, addr, std::move(response)); },
-            [self, addr](caf::error& err) { finish(self, addr, std::move(err)); });
+  self->state.busy.emplace(
+      addr, typename pool_state<P>::busy_connection{conn, std::move(promise)});
+  self->request(conn, budget + grace, P::atom::value, std::move(request), budget)
+      .then(
+          [self, addr](typename P::response& response) {
+            finish<P>(self, addr, std::move(response));
+          },
+          [self, addr](caf::error& err) { finish<P>(self, addr, std::move(err)); });
 }
 
-http_actor spawn_connection(pool_ptr self) {
+template <class P>
+typename P::backend spawn_connection(pool_ptr<P> self) {
   auto conn = self->state.factory(self);
   self->monitor(conn);
   ++self->state.opened;
   return conn;
 }
 
-void serve_waiters(pool_ptr self) {
+template <class P>
+void serve_waiters(pool_ptr<P> self) {
   auto& st = self->state;
   while (!st.waiting.empty()) {
     auto now = self->clock().now();
@@ -81,22 +90,23 @@ void serve_waiters(pool_ptr self) {
     auto w = std::move(st.waiting.front());
     st.waiting.pop_front();
     if (w.deadline <= now) {
-      w.promise.deliver(saturated());
+      w.promise.deliver(saturated(st.cfg));
       continue;
     }
-    http_actor conn;
+    typename P::backend conn;
     if (!st.idle.empty()) {
       conn = st.idle.back().handle;
       st.idle.pop_back();
     } else {
-      conn = spawn_connection(self);
+      conn = spawn_connection<P>(self);
     }
-    run_on(self, conn, std::move(w.request), w.deadline - now, std::move(w.promise));
+    run_on<P>(self, conn, std::move(w.request), w.deadline - now, std::move(w.promise));
   }
 }
 
 // Closes connections idle for longer than the idle timeout, keeping at least min.
-void close_idle(pool_ptr self) {
+template <class P>
+void close_idle(pool_ptr<P> self) {
   auto& st = self->state;
   auto now = self->clock().now();
   // idle is ordered by the time each connection came back: the coldest are first.
@@ -113,7 +123,8 @@ void close_idle(pool_ptr self) {
 
 } // namespace
 
-http_pool_state::~http_pool_state() {
+template <class P>
+pool_state<P>::~pool_state() {
   auto gone = [] { return make_error(ec::cancelled, "warren is shutting down"); };
   for (auto& w : waiting)
     w.promise.deliver(gone());
@@ -125,33 +136,35 @@ http_pool_state::~http_pool_state() {
     caf::anon_send_exit(c.handle, caf::exit_reason::user_shutdown);
 }
 
-http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
-                                         connection_factory factory) {
+template <class P>
+typename P::actor::behavior_type
+connection_pool(pool_ptr<P> self, pool_config cfg,
+                std::function<typename P::backend(caf::local_actor*)> factory) {
   auto& st = self->state;
   st.cfg = cfg;
   st.factory = std::move(factory);
   for (std::size_t i = 0; i < cfg.min; ++i)
-    st.idle.push_back({spawn_connection(self), self->clock().now()});
+    st.idle.push_back({spawn_connection<P>(self), self->clock().now()});
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (auto i = st.busy.find(msg.source); i != st.busy.end()) {
       i->second.promise.deliver(make_error(
           ec::backend_unreachable,
-          "the management API connection failed during the call; try again"));
+          "the " + st.cfg.what + " connection failed during the call; try again"));
       st.busy.erase(i);
     }
     st.idle.erase(
         std::remove_if(st.idle.begin(), st.idle.end(),
                        [&](const auto& c) { return c.handle.address() == msg.source; }),
         st.idle.end());
-    serve_waiters(self);
+    serve_waiters<P>(self);
   });
   auto sweep_every =
       std::max<caf::timespan>(cfg.idle_timeout / 2, std::chrono::milliseconds{100});
   self->delayed_send(self, sweep_every, tick_atom::value);
   return {
-      [self](http_atom, http_request& request,
-             caf::timespan budget) -> caf::result<http_response> {
+      [self](typename P::atom, typename P::request& request,
+             caf::timespan budget) -> caf::result<typename P::response> {
         auto& st = self->state;
         // A promise marks the request as answered later, so only the branches that
         // answer later make one; reject answers now.
@@ -160,17 +173,18 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
         case pool_decision::use_idle: {
           auto conn = st.idle.back().handle;
           st.idle.pop_back();
-          auto promise = self->make_response_promise<http_response>();
-          run_on(self, conn, std::move(request), budget, promise);
+          auto promise = self->template make_response_promise<typename P::response>();
+          run_on<P>(self, conn, std::move(request), budget, promise);
           return promise;
         }
         case pool_decision::grow: {
-          auto promise = self->make_response_promise<http_response>();
-          run_on(self, spawn_connection(self), std::move(request), budget, promise);
+          auto promise = self->template make_response_promise<typename P::response>();
+          run_on<P>(self, spawn_connection<P>(self), std::move(request), budget,
+                    promise);
           return promise;
         }
         case pool_decision::enqueue: {
-          auto promise = self->make_response_promise<http_response>();
+          auto promise = self->template make_response_promise<typename P::response>();
           auto id = st.next_waiter_id++;
           st.waiting.push_back(
               {id, std::move(request), self->clock().now() + budget, promise});
@@ -180,15 +194,15 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
         case pool_decision::reject:
           ++st.rejected;
           return make_error(ec::overloaded,
-                            "all " + std::to_string(st.cfg.max) +
-                                " management API connections are busy and " +
+                            "all " + std::to_string(st.cfg.max) + " " + st.cfg.what +
+                                " connections are busy and " +
                                 std::to_string(st.cfg.queue_bound) +
                                 " requests are already waiting; retry shortly");
         }
         return make_error(ec::internal, "unreachable pool decision");
       },
       [self, sweep_every](tick_atom) {
-        close_idle(self);
+        close_idle<P>(self);
         self->delayed_send(self, sweep_every, tick_atom::value);
       },
       [self](deadline_atom, uint64_t id) {
@@ -197,10 +211,20 @@ http_pool_actor::behavior_type http_pool(pool_ptr self, http_pool_config cfg,
                               [id](const auto& w) { return w.id == id; });
         if (i == waiting.end())
           return;
-        i->promise.deliver(saturated());
+        i->promise.deliver(saturated(self->state.cfg));
         waiting.erase(i);
       },
   };
 }
+
+template typename http_protocol::actor::behavior_type connection_pool<http_protocol>(
+    pool_ptr<http_protocol>, pool_config,
+    std::function<http_protocol::backend(caf::local_actor*)>);
+template struct pool_state<http_protocol>;
+
+template typename amqp_protocol::actor::behavior_type connection_pool<amqp_protocol>(
+    pool_ptr<amqp_protocol>, pool_config,
+    std::function<amqp_protocol::backend(caf::local_actor*)>);
+template struct pool_state<amqp_protocol>;
 
 } // namespace warren

@@ -1,0 +1,25 @@
+#include "actors/amqp_connection.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+namespace warren {
+
+amqp_actor::behavior_type
+amqp_connection(amqp_actor::stateful_pointer<amqp_connection_state> self,
+                amqp_connection_config cfg) {
+  auto client = std::make_shared<amqp_client>(cfg.endpoint, cfg.vhost);
+  self->state.client = client;
+  abort_on_shutdown(self, cfg.shutdown, client);
+  return {
+      [self](amqp_atom, const amqp_request& request,
+             caf::timespan budget) -> caf::result<amqp_response> {
+        auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
+        auto& client = *self->state.client;
+        if (request.what == amqp_request::kind::publish)
+          return client.publish(request.publish, timeout);
+        return client.get(request.get, timeout);
+      },
+  };
+}
+
+} // namespace warren

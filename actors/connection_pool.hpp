@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace warren {
+
+/// What a pool's connections speak: one atom, one request type, one response type.
+template <class Atom, class Request, class Response>
+struct pool_protocol {
+  using atom = Atom;
+  using request = Request;
+  using response = Response;
+  /// A connection, and the face the pool shows its callers.
+  using backend = caf::typed_actor<
+      typename caf::replies_to<Atom, Request, caf::timespan>::template with<Response>>;
+  /// The pool itself: the backend interface plus its housekeeping.
+  using actor =
+      typename backend::template extend<caf::reacts_to<tick_atom>,
+                                        caf::reacts_to<deadline_atom, uint64_t>>;
+};
+
+using http_protocol = pool_protocol<http_atom, http_request, http_response>;
+using amqp_protocol = pool_protocol<amqp_atom, amqp_request, amqp_response>;
+
+struct pool_config {
+  std::size_t min = 5;
+  std::size_t max = 50;
+  std::size_t queue_bound = 1000;
+  caf::timespan idle_timeout = std::chrono::seconds{60};
+  std::string what = "management API"; ///< names the backend in error messages
+};
+
+template <class Protocol>
+struct pool_state {
+  static inline const char* name = "pool";
+
+  using backend = typename Protocol::backend;
+  using promise_type = caf::typed_response_promise<typename Protocol::response>;
+
+  struct idle_connection {
+    backend handle;
+    caf::actor_clock::time_point since;
+  };
+
+  /// A connection at work, and the caller waiting for its answer.
+  struct busy_connection {
+    backend handle;
+    promise_type promise;
+  };
+
+  struct waiter {
+    uint64_t id;
+    typename Protocol::request request;
+    caf::actor_clock::time_point deadline;
+    promise_type promise;
+  };
+
+  pool_config cfg;
+  std::function<backend(caf::local_actor*)> factory;
+  std::vector<idle_connection> idle; ///< most recently used last (warmest)
+  std::unordered_map<caf::actor_addr, busy_connection> busy;
+  std::deque<waiter> waiting;
+  uint64_t next_waiter_id = 0;
+  uint64_t opened = 0;   ///< connection actors spawned
+  uint64_t rejected = 0; ///< requests refused because the queue was full
+  std::size_t total() const { return idle.size() + busy.size(); }
+
+  /// The pool is gone: every caller still waiting gets an answer, and the connections
+  /// it owns stop. (CAF destroys the state before attached functors run, so this
+  /// cannot live in one.)
+  ~pool_state();
+};
+
+/// Owns up to cfg.max connection actors: reuses idle ones, grows with demand, queues
+/// up to cfg.queue_bound waiters (each bounded by its own deadline), rejects past
+/// that, and closes connections idle longer than cfg.idle_timeout down to cfg.min.
+/// A connection that dies takes only its own request with it; one that overruns its
+/// deadline is dropped, never reused. Instantiated for http_protocol and amqp_protocol.
+template <class Protocol>
+typename Protocol::actor::behavior_type connection_pool(
+    typename Protocol::actor::template stateful_pointer<pool_state<Protocol>> self,
+    pool_config cfg,
+    std::function<typename Protocol::backend(caf::local_actor*)> factory);
+
+// -- the management API pool
+// -----------------------------------------------------------
+
+using http_pool_config = pool_config;
+using connection_factory = std::function<http_actor(caf::local_actor* self)>;
+using http_pool_actor = http_protocol::actor;
+using http_pool_state = pool_state<http_protocol>;
+inline constexpr auto http_pool = &connection_pool<http_protocol>;
+
+} // namespace warren
