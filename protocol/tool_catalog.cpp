@@ -32,6 +32,7 @@ const std::vector<spec_table>& spec_tables() {
       {"direct", read_tool_specs},
       {"direct", write_tool_specs},
       {"direct", message_tool_specs},
+      {"discovery", discovery_tool_specs},
   };
   return tables;
 }

@@ -30,7 +30,7 @@ enum class backend_kind : uint8_t { management, amqp, local };
 /// A prepared call: what to send to the broker, built from validated arguments, plus
 /// what the cache needs to know about it.
 struct operation {
-  std::string tool;                  ///< the tool that made it
+  std::string tool; ///< the tool that made it
   backend_kind backend = backend_kind::management;
   std::vector<http_request> requests; ///< management: sent together; shape() gets the
                                       ///< answers in this order

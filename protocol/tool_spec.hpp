@@ -143,6 +143,9 @@ const spec_list& read_tool_specs();
 const spec_list& write_tool_specs();
 const spec_list& message_tool_specs();
 
+/// search-ids, get-id and call-id over the whole management API (discovery_tools.cpp).
+const spec_list& discovery_tool_specs();
+
 // -- cache keys and messages ---------------------------------------------------------
 
 /// Escapes ':' (and '%') so that "{vhost}:{name}" stays unambiguous; "/" stays.
