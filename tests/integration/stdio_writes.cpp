@@ -226,3 +226,38 @@ TEST_CASE("write arguments are validated before any call, naming the field") {
   CHECK(t->error_code() == -32602);
   CHECK(t->error_message().find("type") != std::string::npos);
 }
+
+TEST_CASE("create_queue declares a quorum queue with its arguments") {
+  auto c = writer();
+  auto queue = unique_name("quorum");
+  ok(*c, "create_queue",
+     R"({"name":)" + q(queue) + R"(,"queue_type":"quorum","message_ttl_ms":60000})");
+  auto r = ok(*c, "get_queue", R"({"name":)" + q(queue) + "}");
+  CHECK(r.string_at("/result/structuredContent/type") == "quorum");
+  auto ttl = r.at("/result/structuredContent/arguments/x-message-ttl");
+  REQUIRE(ttl != nullptr);
+  CHECK(ttl->GetInt() == 60000);
+  ok(*c, "delete_queue", R"({"name":)" + q(queue) + R"(,"force":true})");
+}
+
+TEST_CASE("get_messages with reject_drop removes what it took, and needs writes") {
+  auto queue = unique_name("drop");
+  {
+    auto reader = launch();
+    warren::e2e::initialized(*reader);
+    auto r = reader->call_tool("get_messages", R"({"queue":)" + q(queue) +
+                                                   R"(,"ack_mode":"reject_drop"})");
+    REQUIRE(r);
+    CHECK(r->error_code() == -32602);
+    CHECK(r->error_message().find("ack_mode") != std::string::npos);
+  }
+  auto c = writer();
+  ok(*c, "create_queue", R"({"name":)" + q(queue) + R"(,"durable":false})");
+  ok(*c, "publish_message", R"({"routing_key":)" + q(queue) + R"(,"body":"gone"})");
+  auto dropped = ok(*c, "get_messages",
+                    R"({"queue":)" + q(queue) + R"(,"ack_mode":"reject_drop"})");
+  CHECK(dropped.string_at("/result/structuredContent/messages/0/body") == "gone");
+  auto after = ok(*c, "get_messages", R"({"queue":)" + q(queue) + "}");
+  CHECK(after.at("/result/structuredContent/messages")->Size() == 0);
+  ok(*c, "delete_queue", R"({"name":)" + q(queue) + R"(,"force":true})");
+}
