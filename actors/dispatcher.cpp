@@ -10,7 +10,9 @@ namespace warren {
 namespace {
 
 using dispatcher_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
-using promise_type = caf::typed_response_promise<tool_result>;
+using op_ptr = std::shared_ptr<const operation>;
+/// Receives the outcome of a call exactly once.
+using done_fn = std::function<void(tool_result)>;
 
 // What a client should read when a backend could not answer.
 std::string describe_backend_failure(const caf::error& err, caf::timespan budget) {
@@ -29,6 +31,10 @@ tool_result restarting() {
       "the broker backend is restarting; try again in a moment");
 }
 
+tool_result failed(const caf::error& err, caf::timespan budget) {
+  return tool_catalog::failure(describe_backend_failure(err, budget));
+}
+
 // The answers of a fan-out, collected in request order.
 struct gather_state {
   std::vector<http_response> responses;
@@ -37,109 +43,158 @@ struct gather_state {
 };
 
 // Sends every request of `op` at once and shapes the answers when all are in.
-void run_management(dispatcher_ptr self, std::shared_ptr<const operation> op,
-                    caf::timespan budget, promise_type promise) {
-  auto backend = self->state.backend();
-  if (!backend) {
-    promise.deliver(restarting());
+void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget,
+                    done_fn done) {
+  auto catalog = self->state.catalog;
+  if (op->requests.empty()) {
+    done(catalog->shape(*op, {}));
     return;
   }
-  if (op->requests.empty()) {
-    promise.deliver(self->state.catalog->shape(*op, {}));
+  auto backend = self->state.backend();
+  if (!backend) {
+    done(restarting());
     return;
   }
   auto gather = std::make_shared<gather_state>();
   gather->responses.resize(op->requests.size());
   gather->missing = op->requests.size();
-  auto catalog = self->state.catalog;
   for (std::size_t i = 0; i < op->requests.size(); ++i) {
     self->request(backend, budget, http_atom::value, op->requests[i], budget)
         .then(
-            [=](http_response& response) mutable {
+            [=](http_response& response) {
               if (gather->failed)
                 return;
               gather->responses[i] = std::move(response);
               if (--gather->missing == 0)
-                promise.deliver(catalog->shape(*op, gather->responses));
+                done(catalog->shape(*op, gather->responses));
             },
-            [=](caf::error& err) mutable {
+            [=](caf::error& err) {
               if (gather->failed)
                 return;
               gather->failed = true;
-              promise.deliver(
-                  tool_catalog::failure(describe_backend_failure(err, budget)));
+              done(failed(err, budget));
             });
   }
 }
 
 // A guarded write: the precheck's answer decides whether the write goes out at all.
-void run_guarded(dispatcher_ptr self, std::shared_ptr<const operation> op,
-                 caf::timespan budget, promise_type promise) {
+void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
   auto backend = self->state.backend();
   if (!backend) {
-    promise.deliver(restarting());
+    done(restarting());
     return;
   }
   auto started = self->clock().now();
   self->request(backend, budget, http_atom::value, *op->precheck, budget)
       .then(
-          [=](http_response& response) mutable {
+          [=](http_response& response) {
             if (auto verdict = self->state.catalog->review(*op, response)) {
-              promise.deliver(std::move(*verdict));
+              done(std::move(*verdict));
               return;
             }
             auto left = budget - (self->clock().now() - started);
-            run_management(self, op, left, promise);
+            run_management(self, op, left, done);
           },
-          [=](caf::error& err) mutable {
-            promise.deliver(
-                tool_catalog::failure(describe_backend_failure(err, budget)));
-          });
+          [=](caf::error& err) { done(failed(err, budget)); });
 }
 
-void run_amqp(dispatcher_ptr self, std::shared_ptr<const operation> op,
-              caf::timespan budget, promise_type promise) {
+void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
   auto amqp = self->state.amqp ? self->state.amqp() : amqp_actor{};
   if (!amqp) {
-    promise.deliver(restarting());
+    done(restarting());
     return;
   }
   auto catalog = self->state.catalog;
   self->request(amqp, budget, amqp_atom::value, op->amqp, budget)
+      .then([=](amqp_response& response) { done(catalog->shape_amqp(*op, response)); },
+            [=](caf::error& err) { done(failed(err, budget)); });
+}
+
+void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
+  if (op->backend == backend_kind::amqp)
+    run_amqp(self, op, budget, std::move(done));
+  else if (op->precheck)
+    run_guarded(self, op, budget, std::move(done));
+  else
+    run_management(self, op, budget, std::move(done));
+}
+
+// Answers from the key's shard, or fetches (once for all concurrent misses) and fills.
+void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan budget,
+                done_fn done) {
+  self->request(shard, budget, lookup_atom::value, op->cache_key)
       .then(
-          [=](amqp_response& response) mutable {
-            promise.deliver(catalog->shape_amqp(*op, response));
+          [=](cache_answer& answer) {
+            if (answer.hit) {
+              done(std::move(answer.result));
+              return;
+            }
+            auto ttl = self->state.cache.ttl;
+            auto flight = answer.flight;
+            execute(self, op, budget, [=](tool_result result) {
+              self->send(shard, fill_atom::value, op->cache_key, result, ttl, flight);
+              done(std::move(result));
+            });
           },
-          [=](caf::error& err) mutable {
-            promise.deliver(
-                tool_catalog::failure(describe_backend_failure(err, budget)));
-          });
+          [=](caf::error&) {
+            execute(self, op, budget, done);
+          }); // cache trouble: go direct
+}
+
+// Wraps `done` so that the write's invalidations reach every shard before the caller
+// hears the outcome (whatever it is: a failed write may still have changed something).
+done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
+                         std::vector<std::string> prefixes, caf::timespan budget,
+                         done_fn done) {
+  return [=](tool_result result) {
+    auto remaining = std::make_shared<std::size_t>(shards.size());
+    auto outcome = std::make_shared<tool_result>(std::move(result));
+    auto one_done = [=] {
+      if (--*remaining == 0)
+        done(std::move(*outcome));
+    };
+    for (auto& shard : shards)
+      self->request(shard, budget, invalidate_atom::value, prefixes)
+          .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
+  };
 }
 
 } // namespace
 
 dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
                                            std::shared_ptr<const tool_catalog> catalog,
-                                           backend_lookup backend, amqp_lookup amqp) {
+                                           backend_lookup backend, amqp_lookup amqp,
+                                           cache_access cache) {
   self->state.catalog = std::move(catalog);
   self->state.backend = std::move(backend);
   self->state.amqp = std::move(amqp);
+  self->state.cache = std::move(cache);
   return {
       [self](call_atom, const tool_call& call,
              caf::timespan budget) -> caf::result<tool_result> {
-        auto prepared = self->state.catalog->prepare(call.name, call.arguments_json);
+        auto& st = self->state;
+        auto prepared = st.catalog->prepare(call.name, call.arguments_json);
         if (!prepared)
           return std::move(prepared.error());
         auto op = std::make_shared<const operation>(std::move(*prepared));
         if (op->backend == backend_kind::local)
-          return self->state.catalog->shape(*op, {});
+          return st.catalog->shape(*op, {});
         auto promise = self->make_response_promise<tool_result>();
-        if (op->backend == backend_kind::amqp)
-          run_amqp(self, op, budget, promise);
-        else if (op->precheck)
-          run_guarded(self, op, budget, promise);
-        else
-          run_management(self, op, budget, promise);
+        done_fn done = [promise](tool_result result) mutable {
+          promise.deliver(std::move(result));
+        };
+        auto shards = st.cache.shards ? st.cache.shards() : std::vector<cache_actor>{};
+        shards.erase(std::remove(shards.begin(), shards.end(), cache_actor{}),
+                     shards.end());
+        if (!op->invalidates.empty() && !shards.empty())
+          done =
+              invalidate_first(self, shards, op->invalidates, budget, std::move(done));
+        if (!op->cache_key.empty() && !shards.empty()) {
+          auto& shard = shards[std::hash<std::string>{}(op->cache_key) % shards.size()];
+          run_cached(self, shard, op, budget, std::move(done));
+        } else {
+          execute(self, op, budget, std::move(done));
+        }
         return promise;
       },
   };

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 #include "protocol/tool_catalog.hpp"
@@ -12,18 +13,31 @@ namespace warren {
 using backend_lookup = std::function<http_actor()>;
 using amqp_lookup = std::function<amqp_actor()>;
 
+/// How the dispatcher reaches the cache.
+struct cache_access {
+  /// The shards in a fixed order (a key's shard is chosen by its hash); none when the
+  /// cache is off.
+  std::function<std::vector<cache_actor>()> shards;
+  /// How long a read result stays cached.
+  caf::timespan ttl = std::chrono::seconds{60};
+};
+
 struct dispatcher_state {
   static inline const char* name = "dispatcher";
   std::shared_ptr<const tool_catalog> catalog;
   backend_lookup backend;
   amqp_lookup amqp;
+  cache_access cache;
 };
 
-/// Validates a tool call against the catalog, turns it into backend requests, sends
-/// them (a guarded write's precheck first) and shapes the answers into a tool result.
+/// Validates a tool call against the catalog and turns it into backend requests. A
+/// read with a cache key is answered from its cache shard when it can be (and one
+/// fetch serves every concurrent miss); a write sends its requests (a guarded write's
+/// precheck first), then invalidates what it names in every shard before it answers,
+/// so that no read after the answer sees the state before the write.
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
            std::shared_ptr<const tool_catalog> catalog, backend_lookup backend,
-           amqp_lookup amqp);
+           amqp_lookup amqp, cache_access cache);
 
 } // namespace warren

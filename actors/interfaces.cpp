@@ -9,6 +9,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<http_response>("warren::http_response");
   cfg.add_message_type<tool_call>("warren::tool_call");
   cfg.add_message_type<amqp_request>("warren::amqp_request");
+  cfg.add_message_type<cache_answer>("warren::cache_answer");
+  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<amqp_response>("warren::amqp_response");
   cfg.add_message_type<tool_result>("warren::tool_result");
   cfg.add_error_category(error_category,

@@ -4,6 +4,7 @@
 // place. Register everything here with register_types() before starting the system.
 
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -19,8 +20,7 @@
 
 namespace warren {
 
-// -- atoms (at most 10 characters)
-// -----------------------------------------------------
+// -- atoms (at most 10 characters) ---------------------------------------------------
 
 using amqp_atom = caf::atom_constant<caf::atom("amqp")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
@@ -28,12 +28,14 @@ using http_atom = caf::atom_constant<caf::atom("http")>;
 using line_atom = caf::atom_constant<caf::atom("line")>;
 using oversize_atom = caf::atom_constant<caf::atom("oversize")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
+using fill_atom = caf::atom_constant<caf::atom("fill")>;
+using invalidate_atom = caf::atom_constant<caf::atom("invalidate")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-// -- message types
-// ---------------------------------------------------------------------
+// -- message types -------------------------------------------------------------------
 
 /// A tools/call request as the dispatcher receives it.
 struct tool_call {
@@ -51,8 +53,21 @@ typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
   return f(caf::meta::type_name("tool_result"), x.is_error, x.json);
 }
 
-// -- interfaces
-// ------------------------------------------------------------------------
+/// A cache shard's answer to a lookup: the value (cached, or filled by the call
+/// already in flight for the key), or a flight id telling this caller to fetch the
+/// value and fill it with that id.
+struct cache_answer {
+  bool hit = false;
+  tool_result result;
+  uint64_t flight = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cache_answer& x) {
+  return f(caf::meta::type_name("cache_answer"), x.hit, x.result, x.flight);
+}
+
+// -- interfaces ----------------------------------------------------------------------
 
 /// Anything that answers management-API requests: the HTTP pool, a connection, and
 /// later the breaker and cache in front of them. The timespan is the time left for the
@@ -64,6 +79,14 @@ using http_actor = caf::typed_actor<
 /// and its connections. The timespan is the time left for the call.
 using amqp_actor = caf::typed_actor<
     caf::replies_to<amqp_atom, amqp_request, caf::timespan>::with<amqp_response>>;
+
+/// One cache shard: tool results by cache key, with single-flight misses. fill takes
+/// the key, the result, its time to live and the flight id from the lookup;
+/// invalidate takes key prefixes and answers how many entries it dropped.
+using cache_actor = caf::typed_actor<
+    caf::replies_to<lookup_atom, std::string>::with<cache_answer>,
+    caf::reacts_to<fill_atom, std::string, tool_result, caf::timespan, uint64_t>,
+    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>>;
 
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as

@@ -21,6 +21,8 @@ std::string group_of(const std::string& key) {
     return "Management API connection pool";
   if (section == "amqp_pool")
     return "AMQP connection pool";
+  if (section == "cache")
+    return "Cache";
   return std::string(section);
 }
 

@@ -163,6 +163,25 @@ const std::vector<key_spec>& specs() {
       count_key("amqp_pool.max", "WARREN_AMQP_POOL_MAX", "--amqp-pool-max",
                 "Most AMQP connections (one confirm-mode channel each) per vhost.",
                 &settings::amqp_pool_max, 1, 1000),
+      count_key("cache.ttl_lists", "CACHE_TTL_LISTS", "--cache-ttl-lists",
+                "Seconds a read result (lists, queue details, overview) stays cached; "
+                "0 turns the cache off.",
+                &settings::cache_ttl_lists, 0, 86400, "s"),
+      count_key("cache.max_size", "CACHE_MAX_SIZE", "--cache-max-size",
+                "Most cached results, all shards together.", &settings::cache_max_size,
+                0, 10000000),
+      count_key("cache.max_bytes", "CACHE_MAX_BYTES", "--cache-max-bytes",
+                "Most bytes of cached results, all shards together.",
+                &settings::cache_max_bytes, 0, 64 * gib, "bytes"),
+      count_key("cache.shards", "WARREN_CACHE_SHARDS", "--cache-shards",
+                "Cache shard actors; 0 picks a power of two at least four times the "
+                "scheduler threads.",
+                &settings::cache_shards, 0, 1024),
+      millis_key("cache.settle_ms", "WARREN_CACHE_SETTLE_MS", "--cache-settle-ms",
+                 "After a write, results under the keys it touched are not cached for "
+                 "this long: the management API's statistics trail the broker by a few "
+                 "seconds.",
+                 &settings::cache_settle),
   };
   return table;
 }

@@ -56,6 +56,14 @@ struct settings {
   // [amqp_pool]
   std::size_t amqp_pool_max = 10; ///< AMQP connections per vhost
 
+  // [cache]
+  std::size_t cache_ttl_lists = 60;         ///< seconds a read result is kept; 0: off
+  std::size_t cache_max_size = 1000;        ///< entries, all shards together
+  std::size_t cache_max_bytes = 100u << 20; ///< bytes, all shards together
+  std::size_t cache_shards = 0;             ///< 0: a power of two >= 4x the threads
+  std::chrono::milliseconds cache_settle{10000}; ///< keys a write touched are not
+                                                 ///< cached for this long
+
   // Derived by validate(): the parsed management URL.
   http_endpoint management;
 };

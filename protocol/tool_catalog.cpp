@@ -53,6 +53,16 @@ constexpr const char* short_string_arguments[] = {"vhost",
                                                   "correlation_id",
                                                   "reply_to"};
 
+// What the cache keeps: the topology an agent reads again and again and that warren's
+// own writes invalidate. Connections, consumers, nodes and the overview change without
+// warren's doing, so they are always read fresh.
+bool cacheable(const std::string& key) {
+  for (auto resource : {"queues:", "exchanges:", "bindings:", "vhosts:"})
+    if (key.rfind(resource, 0) == 0)
+      return true;
+  return false;
+}
+
 const char* const writes_disabled =
     "start warren with --allow-writes (or WARREN_ALLOW_WRITES=1)";
 
@@ -405,6 +415,8 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
     op.writes = !writes.empty();
   }
   spec.build(spec, args, op);
+  if (!cacheable(op.cache_key))
+    op.cache_key.clear();
   op.arguments_json = to_json(args);
   return op;
 }

@@ -12,6 +12,7 @@
 
 #include "actors/amqp_connection.hpp"
 #include "actors/amqp_router.hpp"
+#include "actors/cache_shard.hpp"
 #include "actors/connection_pool.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/http_connection.hpp"
@@ -30,6 +31,14 @@ namespace {
 constexpr auto mgmt_name = caf::atom("mgmt");
 constexpr auto dispatcher_name = caf::atom("dispatcher");
 constexpr auto amqp_name = caf::atom("amqp");
+
+// CAF starts at least four workers by default, more than a two-core machine uses.
+int64_t scheduler_threads(const settings& cfg) {
+  auto threads = cfg.scheduler_threads != 0
+                     ? cfg.scheduler_threads
+                     : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int64_t>(threads);
+}
 
 template <class Handle>
 std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value name) {
@@ -50,10 +59,41 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     };
     return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
   };
-  auto start_dispatcher = [&sys, catalog](caf::local_actor* self) {
+  // The cache: K shard actors, each registered under its own name.
+  std::vector<caf::atom_value> shard_names;
+  std::vector<child_spec> shard_children;
+  if (cfg.cache_ttl_lists > 0) {
+    auto threads = static_cast<std::size_t>(scheduler_threads(cfg));
+    std::size_t count = cfg.cache_shards;
+    if (count == 0)
+      for (count = 1; count < 4 * threads;)
+        count *= 2;
+    cache_shard_config shard_cfg;
+    shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
+                        std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
+    shard_cfg.settle = cfg.cache_settle;
+    shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
+    for (std::size_t i = 0; i < count; ++i) {
+      auto name = caf::atom_from_string("cache" + std::to_string(i));
+      shard_names.push_back(name);
+      shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {
+                                  return caf::actor_cast<caf::actor>(
+                                      self->spawn(cache_shard, shard_cfg));
+                                }});
+    }
+  }
+  cache_access cache{[&sys, shard_names] {
+                       std::vector<cache_actor> shards;
+                       shards.reserve(shard_names.size());
+                       for (auto name : shard_names)
+                         shards.push_back(sys.registry().get<cache_actor>(name));
+                       return shards;
+                     },
+                     std::chrono::seconds{cfg.cache_ttl_lists}};
+  auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
         self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
-                    registry_lookup<amqp_actor>(sys, amqp_name)));
+                    registry_lookup<amqp_actor>(sys, amqp_name), cache));
   };
   pool_config amqp_pool{0, cfg.amqp_pool_max, cfg.http_pool_queue,
                         cfg.http_idle_timeout, "AMQP"};
@@ -65,9 +105,10 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     };
     return caf::actor_cast<caf::actor>(self->spawn(amqp_router, amqp_pool, factory));
   };
-  return {{mgmt_name, start_pool},
-          {amqp_name, start_amqp},
-          {dispatcher_name, start_dispatcher}};
+  std::vector<child_spec> children{{mgmt_name, start_pool}, {amqp_name, start_amqp}};
+  children.insert(children.end(), shard_children.begin(), shard_children.end());
+  children.push_back({dispatcher_name, start_dispatcher});
+  return children;
 }
 
 } // namespace
@@ -79,11 +120,7 @@ int serve_stdio(const settings& cfg) {
   sys_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   sys_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   sys_cfg.set("scheduler.policy", caf::atom_from_string(cfg.scheduler));
-  // CAF starts at least four workers by default, more than a two-core machine uses.
-  auto threads = cfg.scheduler_threads != 0
-                     ? cfg.scheduler_threads
-                     : std::max(1u, std::thread::hardware_concurrency());
-  sys_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
+  sys_cfg.set("scheduler.max-threads", scheduler_threads(cfg));
   caf::actor_system sys{sys_cfg};
   auto catalog = std::make_shared<const tool_catalog>(
       catalog_options{cfg.allow_writes, cfg.tool_families, cfg.max_body_bytes});

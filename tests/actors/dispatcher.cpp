@@ -71,7 +71,7 @@ struct fixture : test::test_system {
     dispatch = spawn(
         dispatcher, std::make_shared<const tool_catalog>(),
         [this]() -> http_actor { return backend_available ? backend : http_actor{}; },
-        amqp_lookup{});
+        amqp_lookup{}, cache_access{});
     run();
   }
 

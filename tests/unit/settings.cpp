@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 21);
+  CHECK(keys.size() == 26);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -163,7 +163,12 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"http_pool.idle_timeout_ms", "17"},
       {"http_pool.connect_timeout_ms", "19"},
       {"http_pool.queue", "23"},
-      {"amqp_pool.max", "29"}};
+      {"amqp_pool.max", "29"},
+      {"cache.ttl_lists", "31"},
+      {"cache.max_size", "37"},
+      {"cache.max_bytes", "41"},
+      {"cache.shards", "4"},
+      {"cache.settle_ms", "43"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -190,6 +195,11 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->http_connect_timeout.count() == 19);
   CHECK(s->http_pool_queue == 23);
   CHECK(s->amqp_pool_max == 29);
+  CHECK(s->cache_ttl_lists == 31);
+  CHECK(s->cache_max_size == 37);
+  CHECK(s->cache_max_bytes == 41);
+  CHECK(s->cache_shards == 4);
+  CHECK(s->cache_settle.count() == 43);
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {

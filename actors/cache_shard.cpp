@@ -1,0 +1,110 @@
+#include "actors/cache_shard.hpp"
+
+#include <algorithm>
+
+#include <caf/stateful_actor.hpp>
+
+#include "protocol/error.hpp"
+
+namespace warren {
+
+namespace {
+
+using shard_ptr = cache_actor::stateful_pointer<cache_shard_state>;
+
+bool starts_with(const std::string& key, const std::string& prefix) {
+  return key.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Whether a write touched this key so recently that its value may still be stale.
+bool cooling(cache_shard_state& st, const std::string& key,
+             caf::actor_clock::time_point now) {
+  auto& c = st.cooling_prefixes;
+  c.erase(
+      std::remove_if(c.begin(), c.end(), [&](const auto& x) { return x.until <= now; }),
+      c.end());
+  return std::any_of(c.begin(), c.end(),
+                     [&](const auto& x) { return starts_with(key, x.prefix); });
+}
+
+void answer(cache_shard_state::flight& f, const tool_result& result) {
+  for (auto& waiter : f.waiters)
+    waiter.deliver(cache_answer{true, result, 0});
+  f.waiters.clear();
+}
+
+} // namespace
+
+cache_shard_state::~cache_shard_state() {
+  auto gone = [] { return make_error(ec::cancelled, "the cache shard stopped"); };
+  for (auto& [key, f] : flights)
+    for (auto& waiter : f.waiters)
+      waiter.deliver(gone());
+  for (auto& [id, f] : orphans)
+    for (auto& waiter : f.waiters)
+      waiter.deliver(gone());
+}
+
+cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
+  self->state.cfg = cfg;
+  self->state.map.set_limits(cfg.limits);
+  return {
+      [self](lookup_atom, const std::string& key) -> caf::result<cache_answer> {
+        auto& st = self->state;
+        auto now = self->clock().now();
+        if (auto value = st.map.get(key, now))
+          return cache_answer{true, tool_result{false, std::move(*value)}, 0};
+        auto i = st.flights.find(key);
+        if (i != st.flights.end() && now - i->second.started < st.cfg.max_flight) {
+          auto promise = self->make_response_promise<cache_answer>();
+          i->second.waiters.push_back(promise);
+          return promise;
+        }
+        if (i != st.flights.end()) { // the fetch took too long: let a new one lead
+          auto stale = std::move(i->second);
+          st.flights.erase(i);
+          st.orphans.emplace(stale.id, std::move(stale));
+        }
+        auto id = st.next_flight++;
+        st.flights.emplace(key, cache_shard_state::flight{id, now, {}});
+        return cache_answer{false, {}, id};
+      },
+      [self](fill_atom, const std::string& key, const tool_result& result,
+             caf::timespan ttl, uint64_t id) {
+        auto& st = self->state;
+        auto now = self->clock().now();
+        if (auto i = st.flights.find(key);
+            i != st.flights.end() && i->second.id == id) {
+          answer(i->second, result);
+          st.flights.erase(i);
+          if (!result.is_error && ttl.count() > 0 && !cooling(st, key, now))
+            st.map.put(key, result.json, now + ttl);
+          return;
+        }
+        if (auto o = st.orphans.find(id); o != st.orphans.end()) {
+          answer(o->second, result); // they asked before the write: not stored
+          st.orphans.erase(o);
+        }
+      },
+      [self](invalidate_atom, const std::vector<std::string>& prefixes) -> uint64_t {
+        auto& st = self->state;
+        auto until = self->clock().now() + st.cfg.settle;
+        uint64_t erased = 0;
+        for (auto& prefix : prefixes) {
+          erased += st.map.erase_prefix(prefix);
+          st.cooling_prefixes.push_back({prefix, until});
+          for (auto i = st.flights.begin(); i != st.flights.end();) {
+            if (starts_with(i->first, prefix)) {
+              st.orphans.emplace(i->second.id, std::move(i->second));
+              i = st.flights.erase(i);
+            } else {
+              ++i;
+            }
+          }
+        }
+        return erased;
+      },
+  };
+}
+
+} // namespace warren

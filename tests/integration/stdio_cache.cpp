@@ -1,0 +1,72 @@
+// The cache seen from outside: a second read is served from it, and a write through
+// warren is visible to the very next read.
+
+#include <doctest/doctest.h>
+
+#include "tests/integration/launch.hpp"
+#include "tests/kit/broker_env.hpp"
+#include "tests/kit/mcp_client.hpp"
+
+using warren::json_message;
+using warren::mcp_client;
+using warren::e2e::unique_name;
+
+namespace {
+
+json_message call(mcp_client& c, const std::string& tool, const std::string& args) {
+  auto r = c.call_tool(tool, args);
+  REQUIRE_MESSAGE(r, "no answer to " << tool << "; " << warren::e2e::diagnostics(c));
+  return *r;
+}
+
+bool lists(mcp_client& c, const std::string& queue) {
+  auto r = call(c, "list_queues", R"({"vhost":"/","name":")" + queue + "\"}");
+  return r.text().find("\\\"" + queue + "\\\"") != std::string::npos ||
+         r.text().find("\"name\":\"" + queue + "\"") != std::string::npos;
+}
+
+// Lists, creates the queue behind warren's back, lists again: whether the second
+// list saw it.
+bool sees_queue_created_behind_its_back(std::vector<std::string> args) {
+  auto broker = warren::e2e::require_broker();
+  auto c = warren::e2e::launch(std::move(args));
+  warren::e2e::initialized(*c);
+  auto queue = unique_name("behind");
+  CHECK_FALSE(lists(*c, queue));
+  auto status = warren::mgmt_call(broker, "PUT", "/api/queues/%2F/" + queue,
+                                  R"({"durable":false})");
+  REQUIRE((status == 201 || status == 204));
+  auto seen = lists(*c, queue);
+  warren::mgmt_call(broker, "DELETE", "/api/queues/%2F/" + queue);
+  return seen;
+}
+
+} // namespace
+
+TEST_CASE("a repeated list is served from the cache, not the broker") {
+  CHECK_FALSE(sees_queue_created_behind_its_back({}));
+}
+
+TEST_CASE("with the cache off every list goes to the broker") {
+  CHECK(sees_queue_created_behind_its_back({"--cache-ttl-lists", "0"}));
+}
+
+TEST_CASE("a queue created through warren is listed at once, and once deleted is "
+          "not found at once") {
+  auto c = warren::e2e::launch({"--allow-writes"});
+  warren::e2e::initialized(*c);
+  auto queue = unique_name("cached");
+  CHECK_FALSE(lists(*c, queue)); // now cached without it
+  auto created =
+      call(*c, "create_queue", R"({"name":")" + queue + R"(","durable":false})");
+  CHECK(created.at("/result/isError")->IsFalse());
+  CHECK(lists(*c, queue));
+  auto got = call(*c, "get_queue", R"({"name":")" + queue + "\"}");
+  CHECK(got.at("/result/isError")->IsFalse()); // cached now
+  auto deleted =
+      call(*c, "delete_queue", R"({"name":")" + queue + R"(","force":true})");
+  CHECK(deleted.at("/result/isError")->IsFalse());
+  auto gone = call(*c, "get_queue", R"({"name":")" + queue + "\"}");
+  CHECK(gone.at("/result/isError")->IsTrue());
+  CHECK_FALSE(lists(*c, queue));
+}
