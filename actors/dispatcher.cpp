@@ -3,6 +3,9 @@
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include "protocol/cache_invalidation.hpp"
 #include "protocol/error.hpp"
 
 namespace warren {
@@ -141,6 +144,31 @@ void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan
           }); // cache trouble: go direct
 }
 
+// Publishes the invalidation for the other instances sharing the broker. Best effort:
+// the write's answer does not wait for it, and the cache's time to live bounds what a
+// lost message costs.
+void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
+                caf::timespan budget) {
+  auto& cache = self->state.cache;
+  auto amqp =
+      cache.exchange.empty() || !self->state.amqp ? amqp_actor{} : self->state.amqp();
+  if (!amqp)
+    return;
+  amqp_request request;
+  request.what = amqp_request::kind::publish;
+  request.publish.exchange = cache.exchange;
+  request.publish.body = invalidation_message(cache.origin, prefixes);
+  request.publish.content_type = "application/json";
+  request.publish.persistent = false;
+  request.publish.mandatory = false;
+  self->request(amqp, budget, amqp_atom::value, std::move(request), budget)
+      .then([](amqp_response&) {},
+            [](caf::error& err) {
+              spdlog::warn("could not tell other instances about a write: {}",
+                           message_of(err));
+            });
+}
+
 // Wraps `done` so that the write's invalidations reach every shard before the caller
 // hears the outcome (whatever it is: a failed write may still have changed something).
 done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
@@ -156,6 +184,7 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
     for (auto& shard : shards)
       self->request(shard, budget, invalidate_atom::value, prefixes)
           .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
+    tell_peers(self, prefixes, budget);
   };
 }
 

@@ -20,6 +20,10 @@ struct cache_access {
   std::function<std::vector<cache_actor>()> shards;
   /// How long a read result stays cached.
   caf::timespan ttl = std::chrono::seconds{60};
+  /// Where writes' invalidations go for the other instances ("" for nowhere), and this
+  /// instance's id in them.
+  std::string exchange;
+  std::string origin;
 };
 
 struct dispatcher_state {

@@ -86,6 +86,7 @@ std::string check_amqp_url(settings& s);
 std::string check_user(settings& s);
 std::string check_log_level(settings& s);
 std::string check_scheduler(settings& s);
+std::string check_invalidation_exchange(settings& s);
 std::string check_tool_families(settings& s);
 
 const std::vector<key_spec>& specs() {
@@ -182,6 +183,12 @@ const std::vector<key_spec>& specs() {
                  "this long: the management API's statistics trail the broker by a few "
                  "seconds.",
                  &settings::cache_settle),
+      text_key("cache.invalidation_exchange", "WARREN_CACHE_INVALIDATION_EXCHANGE",
+               "--cache-invalidation-exchange", "NAME",
+               "Fanout exchange on which warren instances sharing a broker tell each "
+               "other which cached results their writes made stale; empty keeps each "
+               "cache to itself.",
+               &settings::cache_invalidation_exchange, check_invalidation_exchange),
   };
   return table;
 }
@@ -582,6 +589,14 @@ std::string check_tool_families(settings& s) {
   }
   return "server.tools: " + shown_value(s.tool_families) +
          " is not one of direct, discovery, all";
+}
+
+std::string check_invalidation_exchange(settings& s) {
+  if (s.cache_invalidation_exchange.size() > 255)
+    return "cache.invalidation_exchange: an exchange name is at most 255 bytes";
+  if (s.cache_invalidation_exchange.rfind("amq.", 0) == 0)
+    return "cache.invalidation_exchange: names starting with amq. belong to the broker";
+  return {};
 }
 
 std::string check_scheduler(settings& s) {

@@ -1,7 +1,9 @@
 #include "runtime/serve.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <random>
 #include <thread>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
 #include "protocol/error.hpp"
+#include "runtime/invalidation_listener.hpp"
 #include "runtime/shutdown_signal.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/stdio_transport.hpp"
@@ -45,10 +48,42 @@ std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value 
   return [&sys, name] { return sys.registry().get<Handle>(name); };
 }
 
+// Sends key prefixes to every cache shard there is.
+void invalidate_everywhere(caf::actor_system& sys,
+                           const std::vector<caf::atom_value>& names,
+                           const std::vector<std::string>& prefixes) {
+  for (auto name : names)
+    if (auto shard = sys.registry().get<cache_actor>(name))
+      caf::anon_send(shard, invalidate_atom::value, prefixes);
+}
+
+// The names under which the supervisor registers the cache shards (none: cache off).
+std::vector<caf::atom_value> shard_names_for(const settings& cfg) {
+  std::vector<caf::atom_value> names;
+  if (cfg.cache_ttl_lists == 0)
+    return names;
+  auto threads = static_cast<std::size_t>(scheduler_threads(cfg));
+  std::size_t count = cfg.cache_shards;
+  if (count == 0)
+    for (count = 1; count < 4 * threads;)
+      count *= 2;
+  for (std::size_t i = 0; i < count; ++i)
+    names.push_back(caf::atom_from_string("cache" + std::to_string(i)));
+  return names;
+}
+
+// A random id that tells this instance's invalidation messages from its peers'.
+std::string instance_id() {
+  std::random_device random;
+  char text[17];
+  std::snprintf(text, sizeof(text), "%08x%08x", random(), random());
+  return text;
+}
+
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
                                  std::shared_ptr<const tool_catalog> catalog,
                                  std::shared_ptr<shutdown_signal> shutdown,
-                                 amqp_endpoint amqp) {
+                                 amqp_endpoint amqp, const std::string& origin) {
   http_connection_config conn{cfg.management, cfg.user, cfg.password,
                               cfg.http_connect_timeout, std::move(shutdown)};
   pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
@@ -60,36 +95,31 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
   };
   // The cache: K shard actors, each registered under its own name.
-  std::vector<caf::atom_value> shard_names;
+  auto shard_names = shard_names_for(cfg);
   std::vector<child_spec> shard_children;
-  if (cfg.cache_ttl_lists > 0) {
-    auto threads = static_cast<std::size_t>(scheduler_threads(cfg));
-    std::size_t count = cfg.cache_shards;
-    if (count == 0)
-      for (count = 1; count < 4 * threads;)
-        count *= 2;
+  if (!shard_names.empty()) {
+    auto count = shard_names.size();
     cache_shard_config shard_cfg;
     shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
                         std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
     shard_cfg.settle = cfg.cache_settle;
     shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
-    for (std::size_t i = 0; i < count; ++i) {
-      auto name = caf::atom_from_string("cache" + std::to_string(i));
-      shard_names.push_back(name);
+    for (auto name : shard_names)
       shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {
                                   return caf::actor_cast<caf::actor>(
                                       self->spawn(cache_shard, shard_cfg));
                                 }});
-    }
   }
-  cache_access cache{[&sys, shard_names] {
-                       std::vector<cache_actor> shards;
-                       shards.reserve(shard_names.size());
-                       for (auto name : shard_names)
-                         shards.push_back(sys.registry().get<cache_actor>(name));
-                       return shards;
-                     },
-                     std::chrono::seconds{cfg.cache_ttl_lists}};
+  cache_access cache{
+      [&sys, shard_names] {
+        std::vector<cache_actor> shards;
+        shards.reserve(shard_names.size());
+        for (auto name : shard_names)
+          shards.push_back(sys.registry().get<cache_actor>(name));
+        return shards;
+      },
+      std::chrono::seconds{cfg.cache_ttl_lists},
+      shard_names.empty() ? std::string{} : cfg.cache_invalidation_exchange, origin};
   auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
         self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
@@ -131,8 +161,21 @@ int serve_stdio(const settings& cfg) {
   }
   amqp->connect_timeout = cfg.http_connect_timeout;
   auto shutdown = std::make_shared<shutdown_signal>();
-  auto root = sys.spawn(supervisor, services(sys, cfg, catalog, shutdown, *amqp),
-                        restart_policy::config{});
+  auto origin = instance_id();
+  auto root =
+      sys.spawn(supervisor, services(sys, cfg, catalog, shutdown, *amqp, origin),
+                restart_policy::config{});
+  // Peers' writes invalidate this instance's cache too (when the cache is shared).
+  std::unique_ptr<invalidation_listener> peers;
+  auto shard_names = shard_names_for(cfg);
+  if (!shard_names.empty() && !cfg.cache_invalidation_exchange.empty()) {
+    peers = std::make_unique<invalidation_listener>(
+        *amqp, cfg.cache_invalidation_exchange, origin,
+        [&sys, shard_names](std::vector<std::string> prefixes) {
+          invalidate_everywhere(sys, shard_names, prefixes);
+        });
+    peers->start();
+  }
 
   credit_gate gate{cfg.max_in_flight};
   line_writer writer{STDOUT_FILENO};
@@ -165,6 +208,8 @@ int serve_stdio(const settings& cfg) {
   writer.close();
   if (signals.received() != 0)
     spdlog::info("stopped by signal {}", signals.received());
+  if (peers)
+    peers->stop();
   shutdown->fire(); // blocked backend calls return now instead of at their deadline
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   return exit_code;

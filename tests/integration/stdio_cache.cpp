@@ -1,6 +1,9 @@
 // The cache seen from outside: a second read is served from it, and a write through
 // warren is visible to the very next read.
 
+#include <chrono>
+#include <thread>
+
 #include <doctest/doctest.h>
 
 #include "tests/integration/launch.hpp"
@@ -69,4 +72,38 @@ TEST_CASE("a queue created through warren is listed at once, and once deleted is
   auto gone = call(*c, "get_queue", R"({"name":")" + queue + "\"}");
   CHECK(gone.at("/result/isError")->IsTrue());
   CHECK_FALSE(lists(*c, queue));
+}
+
+TEST_CASE("two instances sharing a broker: a queue created through one is listed "
+          "through the other's cache") {
+  auto a = warren::e2e::launch({"--allow-writes"});
+  auto b = warren::e2e::launch();
+  warren::e2e::initialized(*a);
+  warren::e2e::initialized(*b);
+  // B's invalidation listener connects in the background; until it is bound, a peer's
+  // write cannot reach it. Each round is a fresh name: B caches a list without the
+  // queue, A creates it, and B must see it.
+  bool seen = false;
+  for (int round = 0; round < 20 && !seen; ++round) {
+    auto queue = unique_name("peer");
+    CHECK_FALSE(lists(*b, queue));
+    auto created =
+        call(*a, "create_queue", R"({"name":")" + queue + R"(","durable":false})");
+    REQUIRE(created.at("/result/isError")->IsFalse());
+    auto written = std::chrono::steady_clock::now();
+    for (int poll = 0; poll < 50 && !seen; ++poll) {
+      seen = lists(*b, queue);
+      if (!seen)
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    if (seen)
+      MESSAGE("B listed A's queue "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - written)
+                     .count()
+              << " ms after A answered the create (round " << round + 1 << ")");
+    call(*a, "delete_queue", R"({"name":")" + queue + R"(","force":true})");
+  }
+  CHECK_MESSAGE(seen, "B's cached list never showed A's queue; B's stderr:\n"
+                          << b->process().stderr_text());
 }

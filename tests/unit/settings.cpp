@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 26);
+  CHECK(keys.size() == 27);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -168,7 +168,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"cache.max_size", "37"},
       {"cache.max_bytes", "41"},
       {"cache.shards", "4"},
-      {"cache.settle_ms", "43"}};
+      {"cache.settle_ms", "43"},
+      {"cache.invalidation_exchange", "my.inval"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -200,6 +201,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->cache_max_bytes == 41);
   CHECK(s->cache_shards == 4);
   CHECK(s->cache_settle.count() == 43);
+  CHECK(s->cache_invalidation_exchange == "my.inval");
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {
