@@ -70,21 +70,23 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         return cache_answer{false, {}, id};
       },
       [self](fill_atom, const std::string& key, const tool_result& result,
-             caf::timespan ttl, uint64_t id) {
+             caf::timespan ttl, uint64_t id) -> bool {
         auto& st = self->state;
         auto now = self->clock().now();
         if (auto i = st.flights.find(key);
             i != st.flights.end() && i->second.id == id) {
           answer(i->second, result);
           st.flights.erase(i);
-          if (!result.is_error && ttl.count() > 0 && !cooling(st, key, now))
-            st.map.put(key, result.json, now + ttl);
-          return;
+          if (result.is_error || ttl.count() <= 0 || cooling(st, key, now))
+            return false;
+          st.map.put(key, result.json, now + ttl);
+          return true;
         }
         if (auto o = st.orphans.find(id); o != st.orphans.end()) {
           answer(o->second, result); // they asked before the write: not stored
           st.orphans.erase(o);
         }
+        return false;
       },
       [self](invalidate_atom, const std::vector<std::string>& prefixes) -> uint64_t {
         auto& st = self->state;

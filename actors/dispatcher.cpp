@@ -122,22 +122,63 @@ void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done)
     run_management(self, op, budget, std::move(done));
 }
 
+// Stores a fetched result in the key's shard and, when the shard kept it (no write
+// overtook the fetch, none touched the key just now), in the shared L2 too.
+void fill_caches(dispatcher_ptr self, cache_actor shard, op_ptr op,
+                 const tool_result& result, uint64_t flight) {
+  auto ttl = self->state.cache.ttl;
+  auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
+  self->request(shard, caf::infinite, fill_atom::value, op->cache_key, result, ttl,
+                flight)
+      .then(
+          [=](bool stored) {
+            if (stored && l2)
+              self->send(l2, fill_atom::value, op->cache_key, result.json, ttl);
+          },
+          [](caf::error&) {});
+}
+
+// After an L1 miss: the shared L2 may have it; else fetch from the broker.
+void fetch_for_cache(dispatcher_ptr self, cache_actor shard, op_ptr op,
+                     caf::timespan budget, uint64_t flight, done_fn done) {
+  auto from_broker = [=] {
+    execute(self, op, budget, [=](tool_result result) {
+      fill_caches(self, shard, op, result, flight);
+      done(std::move(result));
+    });
+  };
+  auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
+  if (!l2) {
+    from_broker();
+    return;
+  }
+  self->request(l2, std::min<caf::timespan>(budget, std::chrono::milliseconds{500}),
+                lookup_atom::value, op->cache_key)
+      .then(
+          [=](bool found, std::string& value) {
+            if (!found) {
+              from_broker();
+              return;
+            }
+            tool_result result{false, std::move(value)};
+            self->request(shard, caf::infinite, fill_atom::value, op->cache_key, result,
+                          self->state.cache.ttl, flight)
+                .then([](bool) {}, [](caf::error&) {});
+            done(std::move(result));
+          },
+          [=](caf::error&) { from_broker(); }); // Redis trouble: go to the broker
+}
+
 // Answers from the key's shard, or fetches (once for all concurrent misses) and fills.
 void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan budget,
                 done_fn done) {
   self->request(shard, budget, lookup_atom::value, op->cache_key)
       .then(
           [=](cache_answer& answer) {
-            if (answer.hit) {
+            if (answer.hit)
               done(std::move(answer.result));
-              return;
-            }
-            auto ttl = self->state.cache.ttl;
-            auto flight = answer.flight;
-            execute(self, op, budget, [=](tool_result result) {
-              self->send(shard, fill_atom::value, op->cache_key, result, ttl, flight);
-              done(std::move(result));
-            });
+            else
+              fetch_for_cache(self, shard, op, budget, answer.flight, done);
           },
           [=](caf::error&) {
             execute(self, op, budget, done);
@@ -175,7 +216,8 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
                          std::vector<std::string> prefixes, caf::timespan budget,
                          done_fn done) {
   return [=](tool_result result) {
-    auto remaining = std::make_shared<std::size_t>(shards.size());
+    auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
+    auto remaining = std::make_shared<std::size_t>(shards.size() + (l2 ? 1 : 0));
     auto outcome = std::make_shared<tool_result>(std::move(result));
     auto one_done = [=] {
       if (--*remaining == 0)
@@ -183,6 +225,9 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
     };
     for (auto& shard : shards)
       self->request(shard, budget, invalidate_atom::value, prefixes)
+          .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
+    if (l2)
+      self->request(l2, budget, invalidate_atom::value, prefixes)
           .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
     tell_peers(self, prefixes, budget);
   };

@@ -20,6 +20,8 @@ struct cache_access {
   std::function<std::vector<cache_actor>()> shards;
   /// How long a read result stays cached.
   caf::timespan ttl = std::chrono::seconds{60};
+  /// The shared second level (Redis), when there is one.
+  std::function<l2_actor()> l2;
   /// Where writes' invalidations go for the other instances ("" for nowhere), and this
   /// instance's id in them.
   std::string exchange;

@@ -81,11 +81,21 @@ using amqp_actor = caf::typed_actor<
     caf::replies_to<amqp_atom, amqp_request, caf::timespan>::with<amqp_response>>;
 
 /// One cache shard: tool results by cache key, with single-flight misses. fill takes
-/// the key, the result, its time to live and the flight id from the lookup;
-/// invalidate takes key prefixes and answers how many entries it dropped.
+/// the key, the result, its time to live and the flight id from the lookup, and
+/// answers whether it kept the value; invalidate takes key prefixes and answers how
+/// many entries it dropped.
 using cache_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::string>::with<cache_answer>,
-    caf::reacts_to<fill_atom, std::string, tool_result, caf::timespan, uint64_t>,
+    caf::replies_to<fill_atom, std::string, tool_result, caf::timespan,
+                    uint64_t>::with<bool>,
+    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>>;
+
+/// The second-level cache shared by instances (Redis): lookup answers whether the key
+/// was there and its value; fill stores a value with a time to live; invalidate drops
+/// the keys under the prefixes.
+using l2_actor = caf::typed_actor<
+    caf::replies_to<lookup_atom, std::string>::with<bool, std::string>,
+    caf::reacts_to<fill_atom, std::string, std::string, caf::timespan>,
     caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>>;
 
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come

@@ -87,6 +87,8 @@ std::string check_user(settings& s);
 std::string check_log_level(settings& s);
 std::string check_scheduler(settings& s);
 std::string check_invalidation_exchange(settings& s);
+std::string check_cache_backend(settings& s);
+std::string check_redis_url(settings& s);
 std::string check_tool_families(settings& s);
 
 const std::vector<key_spec>& specs() {
@@ -183,6 +185,13 @@ const std::vector<key_spec>& specs() {
                  "this long: the management API's statistics trail the broker by a few "
                  "seconds.",
                  &settings::cache_settle),
+      text_key("cache.backend", "CACHE_BACKEND", "--cache-backend", "BACKEND",
+               "memory (in-process shards only) or redis (a shared L2 behind them, at "
+               "REDIS_URL).",
+               &settings::cache_backend, check_cache_backend),
+      text_key("cache.redis_url", "REDIS_URL", "--redis-url", "URL",
+               "Where the Redis L2 cache lives: redis://[:password@]host[:port][/db].",
+               &settings::redis_url, check_redis_url),
       text_key("cache.invalidation_exchange", "WARREN_CACHE_INVALIDATION_EXCHANGE",
                "--cache-invalidation-exchange", "NAME",
                "Fanout exchange on which warren instances sharing a broker tell each "
@@ -589,6 +598,23 @@ std::string check_tool_families(settings& s) {
   }
   return "server.tools: " + shown_value(s.tool_families) +
          " is not one of direct, discovery, all";
+}
+
+std::string check_cache_backend(settings& s) {
+  auto backend = lower(s.cache_backend);
+  if (backend == "memory" || backend == "redis") {
+    s.cache_backend = backend;
+    return {};
+  }
+  return "cache.backend: " + shown_value(s.cache_backend) +
+         " is not one of memory, redis";
+}
+
+std::string check_redis_url(settings& s) {
+  if (s.redis_url.rfind("redis://", 0) == 0 && s.redis_url.size() > 8)
+    return {};
+  return "cache.redis_url: " + shown_value(redact_userinfo(s.redis_url)) +
+         " is not a redis:// URL";
 }
 
 std::string check_invalidation_exchange(settings& s) {

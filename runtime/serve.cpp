@@ -19,6 +19,7 @@
 #include "actors/dispatcher.hpp"
 #include "actors/http_connection.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/redis_l2.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
 #include "protocol/error.hpp"
@@ -34,6 +35,7 @@ namespace {
 constexpr auto mgmt_name = caf::atom("mgmt");
 constexpr auto dispatcher_name = caf::atom("dispatcher");
 constexpr auto amqp_name = caf::atom("amqp");
+constexpr auto l2_name = caf::atom("redisl2");
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
 int64_t scheduler_threads(const settings& cfg) {
@@ -110,16 +112,34 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
                                       self->spawn(cache_shard, shard_cfg));
                                 }});
   }
-  cache_access cache{
-      [&sys, shard_names] {
-        std::vector<cache_actor> shards;
-        shards.reserve(shard_names.size());
-        for (auto name : shard_names)
-          shards.push_back(sys.registry().get<cache_actor>(name));
-        return shards;
-      },
-      std::chrono::seconds{cfg.cache_ttl_lists},
-      shard_names.empty() ? std::string{} : cfg.cache_invalidation_exchange, origin};
+  cache_access cache;
+  cache.shards = [&sys, shard_names] {
+    std::vector<cache_actor> shards;
+    shards.reserve(shard_names.size());
+    for (auto name : shard_names)
+      shards.push_back(sys.registry().get<cache_actor>(name));
+    return shards;
+  };
+  cache.ttl = std::chrono::seconds{cfg.cache_ttl_lists};
+  if (!shard_names.empty())
+    cache.exchange = cfg.cache_invalidation_exchange;
+  cache.origin = origin;
+  // The Redis L2 behind the shards, when asked for.
+  std::vector<child_spec> l2_child;
+  if (!shard_names.empty() && cfg.cache_backend == "redis") {
+    if (auto redis = parse_redis_url(cfg.redis_url)) {
+      redis_l2_config l2_cfg{*redis, "warren:", std::chrono::milliseconds{200},
+                             shutdown};
+      l2_child.push_back({l2_name, [l2_cfg](caf::local_actor* self) {
+                            return caf::actor_cast<caf::actor>(
+                                self->spawn<caf::detached>(redis_l2, l2_cfg));
+                          }});
+      cache.l2 = registry_lookup<l2_actor>(sys, l2_name);
+    } else {
+      spdlog::error("{}; the cache runs without its Redis L2",
+                    message_of(redis.error()));
+    }
+  }
   auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
         self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
@@ -137,6 +157,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   };
   std::vector<child_spec> children{{mgmt_name, start_pool}, {amqp_name, start_amqp}};
   children.insert(children.end(), shard_children.begin(), shard_children.end());
+  children.insert(children.end(), l2_child.begin(), l2_child.end());
   children.push_back({dispatcher_name, start_dispatcher});
   return children;
 }

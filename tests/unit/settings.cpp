@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 27);
+  CHECK(keys.size() == 29);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -169,7 +169,9 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"cache.max_bytes", "41"},
       {"cache.shards", "4"},
       {"cache.settle_ms", "43"},
-      {"cache.invalidation_exchange", "my.inval"}};
+      {"cache.invalidation_exchange", "my.inval"},
+      {"cache.backend", "redis"},
+      {"cache.redis_url", "redis://r:7000/2"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -202,6 +204,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->cache_shards == 4);
   CHECK(s->cache_settle.count() == 43);
   CHECK(s->cache_invalidation_exchange == "my.inval");
+  CHECK(s->cache_backend == "redis");
+  CHECK(s->redis_url == "redis://r:7000/2");
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {

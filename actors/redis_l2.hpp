@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "runtime/redis_client.hpp"
+#include "runtime/shutdown_signal.hpp"
+
+namespace warren {
+
+struct redis_l2_config {
+  redis_endpoint endpoint;
+  /// Keys are stored under this prefix, so one Redis can serve other users too.
+  std::string namespace_prefix = "warren:";
+  /// How long one Redis call may take before warren goes on without it.
+  std::chrono::milliseconds timeout{200};
+  std::shared_ptr<shutdown_signal> shutdown;
+};
+
+struct redis_l2_state {
+  static inline const char* name = "redis_l2";
+  redis_l2_config cfg;
+  std::shared_ptr<redis_client> client;
+  bool up = true; ///< as last seen; transitions are logged once each
+};
+
+/// The Redis L2 cache behind the in-process shards, shared by every instance that
+/// points at the same Redis. Its I/O blocks, so it runs detached. When Redis is down
+/// every call fails fast and warren serves from its shards and the broker; the state
+/// change is logged once each way.
+l2_actor::behavior_type redis_l2(l2_actor::stateful_pointer<redis_l2_state> self,
+                                 redis_l2_config cfg);
+
+} // namespace warren
