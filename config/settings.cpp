@@ -185,6 +185,11 @@ const std::vector<key_spec>& specs() {
                  "this long: the management API's statistics trail the broker by a few "
                  "seconds.",
                  &settings::cache_settle),
+      text_key("cache.warm_vhosts", "WARREN_CACHE_WARM_VHOSTS", "--cache-warm-vhosts",
+               "VHOSTS",
+               "Comma-separated vhosts whose queue, exchange and binding lists are "
+               "fetched into the cache at start, without delaying the first answer.",
+               &settings::cache_warm_vhosts, nullptr),
       text_key("cache.backend", "CACHE_BACKEND", "--cache-backend", "BACKEND",
                "memory (in-process shards only) or redis (a shared L2 behind them, at "
                "REDIS_URL).",

@@ -64,6 +64,7 @@ struct settings {
   std::chrono::milliseconds cache_settle{10000}; ///< keys a write touched are not
                                                  ///< cached for this long
   std::string cache_backend = "memory"; ///< memory | redis (an L2 behind the shards)
+  std::string cache_warm_vhosts;        ///< comma-separated vhosts listed at start
   std::string redis_url = "redis://127.0.0.1:6379/0"; ///< REDIS_URL, for redis
   /// Fanout exchange on which instances share their invalidations; "" keeps them local.
   std::string cache_invalidation_exchange = "warren.cache.invalidate";

@@ -15,6 +15,7 @@
 #include "actors/amqp_connection.hpp"
 #include "actors/amqp_router.hpp"
 #include "actors/cache_shard.hpp"
+#include "actors/cache_warmer.hpp"
 #include "actors/connection_pool.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/http_connection.hpp"
@@ -80,6 +81,25 @@ std::string instance_id() {
   char text[17];
   std::snprintf(text, sizeof(text), "%08x%08x", random(), random());
   return text;
+}
+
+// Starts the cache warmer for the configured vhosts; it runs beside the session.
+void warm_cache(caf::actor_system& sys, const settings& cfg) {
+  if (cfg.cache_ttl_lists == 0)
+    return;
+  std::vector<std::string> vhosts;
+  std::size_t start = 0;
+  while (start <= cfg.cache_warm_vhosts.size()) {
+    auto comma = cfg.cache_warm_vhosts.find(',', start);
+    auto end = comma == std::string::npos ? cfg.cache_warm_vhosts.size() : comma;
+    if (end > start)
+      vhosts.push_back(cfg.cache_warm_vhosts.substr(start, end - start));
+    start = end + 1;
+  }
+  auto dispatch = sys.registry().get<dispatcher_actor>(dispatcher_name);
+  if (dispatch)
+    sys.spawn(cache_warmer, dispatch, std::move(vhosts),
+              caf::timespan{cfg.request_timeout});
 }
 
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
@@ -209,6 +229,7 @@ int serve_stdio(const settings& cfg) {
       sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
                 registry_lookup<dispatcher_actor>(sys, dispatcher_name), session_cfg);
   line_reader reader{STDIN_FILENO, signals.fd(), cfg.max_line_bytes, gate, client};
+  warm_cache(sys, cfg);
   spdlog::info("warren serving MCP on stdio (management API at {}:{})",
                cfg.management.host, cfg.management.port);
   reader.start();

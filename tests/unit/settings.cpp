@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 29);
+  CHECK(keys.size() == 30);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -171,6 +171,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"cache.settle_ms", "43"},
       {"cache.invalidation_exchange", "my.inval"},
       {"cache.backend", "redis"},
+      {"cache.warm_vhosts", "/,prod"},
       {"cache.redis_url", "redis://r:7000/2"}};
   env_map env;
   for (const auto& key : setting_keys())
@@ -205,6 +206,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->cache_settle.count() == 43);
   CHECK(s->cache_invalidation_exchange == "my.inval");
   CHECK(s->cache_backend == "redis");
+  CHECK(s->cache_warm_vhosts == "/,prod");
   CHECK(s->redis_url == "redis://r:7000/2");
 }
 
