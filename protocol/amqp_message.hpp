@@ -11,9 +11,9 @@ namespace warren {
 /// One message to publish over AMQP 0-9-1, with publisher confirms.
 struct amqp_publish {
   std::string vhost = "/";
-  std::string exchange;    ///< "" is the default exchange
+  std::string exchange; ///< "" is the default exchange
   std::string routing_key;
-  std::string body;        ///< raw bytes
+  std::string body; ///< raw bytes
   std::string content_type;
   std::string content_encoding;
   std::string headers_json; ///< a JSON object of header values, or "" for none

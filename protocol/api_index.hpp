@@ -16,12 +16,12 @@ namespace warren {
 /// (search-ids, get-id, call-id) describe it. The catalog of them is the data file
 /// protocol/management_operations.json, embedded in the binary at build time.
 struct api_operation {
-  std::string id;          ///< stable and readable: "queues.list_in_vhost"
-  std::string method;      ///< GET, PUT, POST, DELETE
-  std::string path;        ///< "/api/queues/{vhost}/{name}"
-  std::string summary;     ///< one line: what it does
-  std::string schema_json; ///< JSON Schema (object) of its arguments: path parameters,
-                           ///< query parameters and, for PUT/POST, "body"
+  std::string id;           ///< stable and readable: "queues.list_in_vhost"
+  std::string method;       ///< GET, PUT, POST, DELETE
+  std::string path;         ///< "/api/queues/{vhost}/{name}"
+  std::string summary;      ///< one line: what it does
+  std::string schema_json;  ///< JSON Schema (object) of its arguments: path parameters,
+                            ///< query parameters and, for PUT/POST, "body"
   bool writes = false;      ///< changes the broker
   bool destructive = false; ///< deletes or drops something
 };

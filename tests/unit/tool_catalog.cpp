@@ -1343,7 +1343,7 @@ TEST_CASE("only topology reads are cached: queues, exchanges, bindings, vhosts")
   CHECK_FALSE(prepared("list_bindings", "{}").cache_key.empty());
   CHECK_FALSE(prepared("list_vhosts", "{}").cache_key.empty());
   CHECK_FALSE(prepared("find_queues", "{}").cache_key.empty());
-  for (auto fresh : {"overview", "list_connections", "list_consumers", "list_nodes",
-                     "health_check"})
+  for (auto fresh :
+       {"overview", "list_connections", "list_consumers", "list_nodes", "health_check"})
     CHECK_MESSAGE(prepared(fresh, "{}").cache_key.empty(), fresh);
 }
