@@ -18,8 +18,9 @@ caf::behavior cache_warmer(caf::stateful_actor<cache_warmer_state>* self,
   auto finished = [self, vhosts] {
     if (--self->state.pending > 0)
       return;
-    spdlog::info("cache warmed for {} vhost(s) ({} call(s) failed)", vhosts.size(),
-                 self->state.failed);
+    spdlog::info("cache warmed: discovery index built, {} vhost(s) listed ({} call(s) "
+                 "failed)",
+                 vhosts.size(), self->state.failed);
     self->quit();
   };
   for (auto& call : calls)

@@ -42,7 +42,11 @@ void add_setting_options(CLI::App& app, command_line& cl) {
       help += " Default: " + key.default_value + ".";
     if (key.is_flag) {
       app.add_flag_function(
-             key.flag, [&cl, name = key.key](int64_t) { cl.flags[name] = "true"; },
+             key.flag,
+             [&cl, name = key.key](int64_t count) {
+               // "--allow-writes" counts 1; CLI11 turns "--allow-writes=false" into -1.
+               cl.flags[name] = count > 0 ? "true" : "false";
+             },
              help)
           ->group(group_of(key.key));
       continue;

@@ -212,3 +212,11 @@ TEST_CASE("command line: --allow-writes is a switch without a value") {
   CHECK(cl.flags.at("server.allow_writes") == "true");
   CHECK(cl.flags.at("server.tools") == "direct");
 }
+
+TEST_CASE("command line: --allow-writes=false leaves writes off") {
+  std::ostringstream out, err;
+  const char* argv[] = {"warren", "serve", "--allow-writes=false"};
+  auto cl = parse_command_line(3, argv, out, err);
+  CHECK(cl.cmd == command_line::command::serve);
+  CHECK(cl.flags.at("server.allow_writes") == "false");
+}
