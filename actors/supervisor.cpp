@@ -68,6 +68,9 @@ caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
     self->delayed_send(self, *delay, restart_atom::value, i->spec.name);
   });
   return {
+      // Any answer comes after the children above started and were registered, so
+      // asking is how the process waits until the tree is ready.
+      [self](caf::get_atom) -> uint64_t { return self->state.children.size(); },
       [self](restart_atom, caf::atom_value name) {
         for (auto& c : self->state.children)
           if (c.spec.name == name && !c.handle) {

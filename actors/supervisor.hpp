@@ -37,7 +37,8 @@ struct supervisor_state {
 /// name, so that others always find the current instance. A child that exits
 /// abnormally is restarted after the policy's backoff; one that crashes too often
 /// within the window takes the supervisor down with it (escalation). Children stop
-/// with the supervisor.
+/// with the supervisor. It answers get_atom with its number of children once they
+/// have all started.
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          std::vector<child_spec> children,
                          restart_policy::config policy);

@@ -206,6 +206,21 @@ int serve_stdio(const settings& cfg) {
   auto root =
       sys.spawn(supervisor, services(sys, cfg, catalog, shutdown, *amqp, origin),
                 restart_policy::config{});
+  // Nothing is read from the client before every service is up and registered.
+  {
+    caf::scoped_actor ask{sys};
+    bool ready = false;
+    ask->request(root, std::chrono::seconds{30}, caf::get_atom::value)
+        .receive([&](uint64_t) { ready = true; },
+                 [&](caf::error& err) {
+                   spdlog::error("warren's services did not start: {}",
+                                 sys.render(err));
+                 });
+    if (!ready) {
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+  }
   // Peers' writes invalidate this instance's cache too (when the cache is shared).
   std::unique_ptr<invalidation_listener> peers;
   auto shard_names = shard_names_for(cfg);

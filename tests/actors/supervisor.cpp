@@ -216,3 +216,22 @@ TEST_CASE_FIXTURE(fixture, "stopping the supervisor removes its children's names
   CHECK_FALSE(registered("pool"));
   CHECK_FALSE(registered("dispatch"));
 }
+
+TEST_CASE_FIXTURE(fixture,
+                  "the supervisor answers a readiness question only with every "
+                  "child registered") {
+  sup = spawn(supervisor, std::vector<child_spec>{child("pool"), child("dispatch")},
+              policy(3));
+  auto answered = std::make_shared<uint64_t>(0);
+  auto registered_then = std::make_shared<bool>(false);
+  spawn([=, to = sup, this](caf::event_based_actor* self) {
+    self->request(to, caf::infinite, caf::get_atom::value).then([=](uint64_t children) {
+      *answered = children;
+      *registered_then = static_cast<bool>(registered("pool")) &&
+                         static_cast<bool>(registered("dispatch"));
+    });
+  });
+  run();
+  CHECK(*answered == 2);
+  CHECK(*registered_then);
+}
