@@ -13,12 +13,16 @@ constexpr std::array<const char*, 8> level_names = {
     "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
 
 constexpr std::string_view instructions =
-    "warren operates a RabbitMQ broker through its management API. Start with "
-    "`overview` for the broker's health and totals, `list_vhosts` to see virtual "
-    "hosts, then `list_queues` / `list_exchanges` / `list_bindings` (paged: page, "
-    "page_size up to 500, name filter) and `get_queue` for one queue's details. Vhost "
-    "arguments default to \"/\". A tool that fails for a broker reason returns isError "
-    "with what happened and what to do.";
+    "warren operates a RabbitMQ broker. Start with `overview` or `health_check`, then "
+    "`list_queues` / `find_queues` / `list_exchanges` / `list_bindings` (paged: page, "
+    "page_size up to 500, name filter) and `get_queue`. Vhost arguments default to "
+    "\"/\". `get_messages` peeks at messages (reject_requeue). Tools that change the "
+    "broker (create/delete/purge, publish_message) are offered only when warren runs "
+    "with --allow-writes; deletes refuse non-empty queues and bound exchanges unless "
+    "force is true, and dry_run shows what would be affected. For anything else in the "
+    "management API (users, permissions, policies, definitions, shovels, federation), "
+    "use search-ids, then get-id, then call-id. A tool that fails for a broker reason "
+    "returns isError with what happened and what to do.";
 
 std::string_view view(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};

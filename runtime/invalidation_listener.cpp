@@ -83,8 +83,12 @@ bool invalidation_listener::consume_once() {
     }
     amqp_bytes_t queue = amqp_empty_bytes;
     if (ready) {
-      auto declared = amqp_queue_declare(conn, channel, amqp_empty_bytes, 0, 0, 1, 1,
-                                         amqp_empty_table);
+      // Named after the instance, so that an operator listing queues sees whose it is;
+      // exclusive and auto-delete, so it goes with the connection.
+      auto name = exchange_ + "." + origin_;
+      auto declared =
+          amqp_queue_declare(conn, channel, amqp_cstring_bytes(name.c_str()), 0, 0, 1,
+                             1, amqp_empty_table);
       ready = ok(conn, "queue.declare") && declared != nullptr;
       if (ready)
         queue = amqp_bytes_malloc_dup(declared->queue);
