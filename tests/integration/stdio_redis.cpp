@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -72,7 +73,9 @@ TEST_CASE("a second instance is served from the Redis L2 the first one filled") 
 }
 
 TEST_CASE("Redis stopping mid-run changes nothing for the client") {
-  auto dir = std::string{"/tmp/warren-redis-test-"} + std::to_string(::getpid());
+  auto dir = (std::filesystem::temp_directory_path() /
+              ("warren-redis-test-" + std::to_string(::getpid())))
+                 .string();
   REQUIRE(run_script({script("local-redis"), "start", dir}) == 0);
   std::string url;
   {
@@ -100,5 +103,6 @@ TEST_CASE("Redis stopping mid-run changes nothing for the client") {
   CHECK(deleted->at("/result/isError")->IsFalse());
   CHECK(c->process().stderr_text().find("Redis L2 cache is unavailable") !=
         std::string::npos);
-  std::system(("rm -rf " + dir).c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
 }
