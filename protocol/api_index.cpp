@@ -15,6 +15,7 @@
 #include "protocol/json_text.hpp"
 #include "protocol/management_api.hpp"
 #include "protocol/search_ranker.hpp"
+#include "protocol/tool_json.hpp"
 
 namespace warren {
 
@@ -22,6 +23,9 @@ namespace warren {
 extern const char management_operations_json[];
 
 namespace rj = rapidjson;
+using tools::member;
+using tools::string_arg;
+using tools::to_json;
 
 namespace {
 
@@ -31,29 +35,6 @@ constexpr double id_weight = 3;
 constexpr double tags_weight = 2;
 constexpr double summary_weight = 1;
 constexpr double path_weight = 1;
-
-// Arguments nested deeper than this are refused before anything recursive sees them.
-constexpr std::size_t max_depth = 64;
-
-std::string to_json(const rj::Value& v) {
-  rj::StringBuffer buffer;
-  rj::Writer<rj::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-const rj::Value* member(const rj::Value& v, const char* key) {
-  if (!v.IsObject())
-    return nullptr;
-  auto it = v.FindMember(key);
-  return it == v.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string string_of(const rj::Value& v, const char* key) {
-  auto m = member(v, key);
-  return m && m->IsString() ? std::string{m->GetString(), m->GetStringLength()}
-                            : std::string{};
-}
 
 std::string quoted(std::string_view text) {
   return "\"" + sanitize_utf8(clip_utf8(text, 100)) + "\"";
@@ -89,25 +70,6 @@ std::string path_words(std::string_view path) {
     pos = end + 1;
   }
   return out;
-}
-
-std::size_t depth_of(const rj::Value& root) {
-  std::vector<std::pair<const rj::Value*, std::size_t>> stack{{&root, 1}};
-  std::size_t deepest = 0;
-  while (!stack.empty()) {
-    auto [v, depth] = stack.back();
-    stack.pop_back();
-    deepest = std::max(deepest, depth);
-    if (depth > max_depth)
-      return depth;
-    if (v->IsObject())
-      for (auto& m : v->GetObject())
-        stack.emplace_back(&m.value, depth + 1);
-    else if (v->IsArray())
-      for (auto& e : v->GetArray())
-        stack.emplace_back(&e, depth + 1);
-  }
-  return deepest;
 }
 
 std::string type_phrase(const rj::Value* type) {
@@ -181,10 +143,10 @@ void api_index::impl::load(const char* text) {
 
 void api_index::impl::add(const rj::Value& op, const rj::Value& data) {
   api_operation o;
-  o.id = string_of(op, "id");
-  o.method = string_of(op, "method");
-  o.path = string_of(op, "path");
-  o.summary = string_of(op, "summary");
+  o.id = string_arg(op, "id");
+  o.method = string_arg(op, "method");
+  o.path = string_arg(op, "path");
+  o.summary = string_arg(op, "summary");
   if (o.id.empty() || o.method.empty() || o.path.empty() || by_id.count(o.id) > 0)
     return;
   auto writes = member(op, "writes");
@@ -256,7 +218,7 @@ void api_index::impl::add(const rj::Value& op, const rj::Value& data) {
                  [](char c) {
                    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
                  });
-  auto tags = string_of(op, "tags");
+  auto tags = string_arg(op, "tags");
   auto path = path_words(o.path);
   ranker.add({{o.id, id_weight},
               {tags, tags_weight},
@@ -376,24 +338,9 @@ caf::expected<http_request> api_index::build(const api_operation& op,
     return make_error(ec::invalid_params,
                       "invalid arguments for " + op.id + ": " + what);
   };
-  auto first = arguments_json.find_first_not_of(" \t\r\n");
-  auto last = arguments_json.find_last_not_of(" \t\r\n");
-  auto text = first == std::string_view::npos
-                  ? std::string_view{"{}"}
-                  : arguments_json.substr(first, last - first + 1);
-  if (text == "null")
-    text = "{}";
   rj::Document args;
-  // Iterative parsing: deep nesting from a client must not exhaust the stack.
-  args.Parse<rj::kParseIterativeFlag>(text.data(), text.size());
-  if (args.HasParseError())
-    return invalid("not valid JSON (" +
-                   std::string{rj::GetParseError_En(args.GetParseError())} +
-                   " at offset " + std::to_string(args.GetErrorOffset()) + ")");
-  if (!args.IsObject())
-    return invalid("arguments must be a JSON object");
-  if (depth_of(args) > max_depth)
-    return invalid("arguments are nested too deeply");
+  if (auto problem = tools::parse_arguments(arguments_json, args); !problem.empty())
+    return invalid(problem);
   auto& props = e.schema["properties"];
   for (auto& m : args.GetObject())
     if (!props.HasMember(m.name)) {
