@@ -218,6 +218,11 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
   return [=](tool_result result) {
     auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
     auto remaining = std::make_shared<std::size_t>(shards.size() + (l2 ? 1 : 0));
+    if (*remaining == 0) { // every cache restarting: nothing holds the old state
+      done(std::move(result));
+      tell_peers(self, prefixes, budget);
+      return;
+    }
     auto outcome = std::make_shared<tool_result>(std::move(result));
     auto one_done = [=] {
       if (--*remaining == 0)
@@ -257,18 +262,22 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         done_fn done = [promise](tool_result result) mutable {
           promise.deliver(std::move(result));
         };
-        auto shards = st.cache.shards ? st.cache.shards() : std::vector<cache_actor>{};
-        shards.erase(std::remove(shards.begin(), shards.end(), cache_actor{}),
-                     shards.end());
-        if (!op->invalidates.empty() && !shards.empty())
-          done =
-              invalidate_first(self, shards, op->invalidates, budget, std::move(done));
-        if (!op->cache_key.empty() && !shards.empty()) {
-          auto& shard = shards[std::hash<std::string>{}(op->cache_key) % shards.size()];
-          run_cached(self, shard, op, budget, std::move(done));
-        } else {
-          execute(self, op, budget, std::move(done));
+        auto& cache = st.cache;
+        if (cache.count > 0 && !op->invalidates.empty()) {
+          std::vector<cache_actor> shards;
+          for (std::size_t i = 0; i < cache.count; ++i)
+            if (auto shard = cache.shard(i))
+              shards.push_back(std::move(shard));
+          done = invalidate_first(self, std::move(shards), op->invalidates, budget,
+                                  std::move(done));
         }
+        cache_actor shard;
+        if (cache.count > 0 && !op->cache_key.empty())
+          shard = cache.shard(std::hash<std::string>{}(op->cache_key) % cache.count);
+        if (shard)
+          run_cached(self, shard, op, budget, std::move(done));
+        else
+          execute(self, op, budget, std::move(done));
         return promise;
       },
   };

@@ -15,9 +15,11 @@ using amqp_lookup = std::function<amqp_actor()>;
 
 /// How the dispatcher reaches the cache.
 struct cache_access {
-  /// The shards in a fixed order (a key's shard is chosen by its hash); none when the
-  /// cache is off.
-  std::function<std::vector<cache_actor>()> shards;
+  /// How many shards there are; 0 when the cache is off. A key's shard is its hash
+  /// modulo this count.
+  std::size_t count = 0;
+  /// The current instance of shard i (invalid while it restarts).
+  std::function<cache_actor(std::size_t)> shard;
   /// How long a read result stays cached.
   caf::timespan ttl = std::chrono::seconds{60};
   /// The shared second level (Redis), when there is one.

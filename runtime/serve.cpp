@@ -133,12 +133,9 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
                                 }});
   }
   cache_access cache;
-  cache.shards = [&sys, shard_names] {
-    std::vector<cache_actor> shards;
-    shards.reserve(shard_names.size());
-    for (auto name : shard_names)
-      shards.push_back(sys.registry().get<cache_actor>(name));
-    return shards;
+  cache.count = shard_names.size();
+  cache.shard = [&sys, shard_names](std::size_t i) {
+    return sys.registry().get<cache_actor>(shard_names[i]);
   };
   cache.ttl = std::chrono::seconds{cfg.cache_ttl_lists};
   if (!shard_names.empty())
