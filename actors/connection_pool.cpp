@@ -24,11 +24,18 @@ constexpr auto grace = std::chrono::seconds{1};
 template <class P>
 void serve_waiters(pool_ptr<P> self);
 
-caf::error saturated(const pool_config& cfg) {
-  return make_error(ec::backend_timeout,
-                    "no " + cfg.what +
-                        " connection came free before the request's "
-                        "deadline; the pool is saturated");
+// A waiter's time ran out. Under block that is the pool's wait limit; under queue it
+// is the call's own deadline. Either way it is warren's overload, not the broker's
+// failure (the breaker does not count it).
+caf::error saturated(const pool_config& cfg, bool call_deadline) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.wait).count();
+  return make_error(ec::overloaded,
+                    "all " + std::to_string(cfg.max) + " " + cfg.what +
+                        " connections stayed busy " +
+                        (call_deadline ? std::string{"until the call's deadline"}
+                                       : "for " + std::to_string(ms) + " ms") +
+                        "; the pool is saturated. Retry shortly, or raise its maximum "
+                        "size");
 }
 
 // The call on connection `addr` ended with `outcome`: answer its caller and put the
@@ -49,6 +56,7 @@ void finish(pool_ptr<P> self, const caf::actor_addr& addr,
   else
     call.promise.deliver(std::move(outcome.error()));
   if (overran) {
+    ++st.counters.broken;
     self->demonitor(addr);
     self->send_exit(call.handle, caf::exit_reason::kill);
   } else {
@@ -76,7 +84,7 @@ template <class P>
 typename P::backend spawn_connection(pool_ptr<P> self) {
   auto conn = self->state.factory(self);
   self->monitor(conn);
-  ++self->state.opened;
+  ++self->state.counters.opened;
   return conn;
 }
 
@@ -89,18 +97,23 @@ void serve_waiters(pool_ptr<P> self) {
       return;
     auto w = std::move(st.waiting.front());
     st.waiting.pop_front();
-    if (w.deadline <= now) {
-      w.promise.deliver(saturated(st.cfg));
+    if (w.wait_until <= now) {
+      ++st.counters.timed_out;
+      w.promise.deliver(saturated(st.cfg, w.wait_until == w.call_deadline));
       continue;
     }
+    ++st.counters.waited;
+    st.counters.wait_time += now - w.since;
     typename P::backend conn;
     if (!st.idle.empty()) {
       conn = st.idle.back().handle;
       st.idle.pop_back();
+      ++st.counters.reused;
     } else {
       conn = spawn_connection<P>(self);
     }
-    run_on<P>(self, conn, std::move(w.request), w.deadline - now, std::move(w.promise));
+    run_on<P>(self, conn, std::move(w.request), w.call_deadline - now,
+              std::move(w.promise));
   }
 }
 
@@ -148,6 +161,7 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (auto i = st.busy.find(msg.source); i != st.busy.end()) {
+      ++st.counters.broken;
       i->second.promise.deliver(make_error(
           ec::backend_unreachable,
           "the " + st.cfg.what + " connection failed during the call; try again"));
@@ -168,11 +182,15 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
         auto& st = self->state;
         // A promise marks the request as answered later, so only the branches that
         // answer later make one; reject answers now.
-        switch (decide(st.idle.size(), st.total(), st.cfg.max, st.waiting.size(),
-                       st.cfg.queue_bound)) {
+        auto decision = decide(st.idle.size(), st.total(), st.cfg.max,
+                               st.waiting.size(), st.cfg.queue_bound, st.cfg.policy);
+        if (decision == pool_decision::enqueue || decision == pool_decision::reject)
+          ++st.counters.exhausted;
+        switch (decision) {
         case pool_decision::use_idle: {
           auto conn = st.idle.back().handle;
           st.idle.pop_back();
+          ++st.counters.reused;
           auto promise = self->template make_response_promise<typename P::response>();
           run_on<P>(self, conn, std::move(request), budget, promise);
           return promise;
@@ -186,13 +204,22 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
         case pool_decision::enqueue: {
           auto promise = self->template make_response_promise<typename P::response>();
           auto id = st.next_waiter_id++;
+          auto now = self->clock().now();
+          auto patience = st.cfg.policy == exhaustion_policy::block
+                              ? std::min(budget, st.cfg.wait)
+                              : budget;
           st.waiting.push_back(
-              {id, std::move(request), self->clock().now() + budget, promise});
-          self->delayed_send(self, budget, deadline_atom::value, id);
+              {id, std::move(request), now, now + patience, now + budget, promise});
+          self->delayed_send(self, patience, deadline_atom::value, id);
           return promise;
         }
         case pool_decision::reject:
-          ++st.rejected;
+          ++st.counters.rejected;
+          if (st.cfg.policy == exhaustion_policy::fail_fast)
+            return make_error(ec::overloaded,
+                              "all " + std::to_string(st.cfg.max) + " " + st.cfg.what +
+                                  " connections are busy (pool policy fail_fast); "
+                                  "retry shortly");
           return make_error(ec::overloaded,
                             "all " + std::to_string(st.cfg.max) + " " + st.cfg.what +
                                 " connections are busy and " +
@@ -211,7 +238,9 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
                               [id](const auto& w) { return w.id == id; });
         if (i == waiting.end())
           return;
-        i->promise.deliver(saturated(self->state.cfg));
+        ++self->state.counters.timed_out;
+        i->promise.deliver(
+            saturated(self->state.cfg, i->wait_until == i->call_deadline));
         waiting.erase(i);
       },
   };

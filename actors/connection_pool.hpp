@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/pool_policy.hpp"
 
 namespace warren {
 
@@ -39,6 +40,20 @@ struct pool_config {
   std::size_t queue_bound = 1000;
   caf::timespan idle_timeout = std::chrono::seconds{60};
   std::string what = "management API"; ///< names the backend in error messages
+  exhaustion_policy policy = exhaustion_policy::block;
+  caf::timespan wait = std::chrono::seconds{10}; ///< block: longest wait
+};
+
+/// What a pool has done so far; the figures behind its metrics.
+struct pool_counters {
+  uint64_t opened = 0;    ///< connection actors spawned
+  uint64_t reused = 0;    ///< requests served by a connection already open (keep-alive)
+  uint64_t exhausted = 0; ///< requests that found every connection busy at max
+  uint64_t rejected = 0;  ///< requests refused (fail_fast, or the wait queue full)
+  uint64_t timed_out = 0; ///< waiting requests whose wait ran out
+  uint64_t waited = 0;    ///< waiting requests that got a connection
+  caf::timespan wait_time{0}; ///< total time those waited
+  uint64_t broken = 0;        ///< connections that died or overran and were replaced
 };
 
 template <class Protocol>
@@ -62,7 +77,9 @@ struct pool_state {
   struct waiter {
     uint64_t id;
     typename Protocol::request request;
-    caf::actor_clock::time_point deadline;
+    caf::actor_clock::time_point since;
+    caf::actor_clock::time_point wait_until;    ///< when it stops waiting
+    caf::actor_clock::time_point call_deadline; ///< the end of the caller's budget
     promise_type promise;
   };
 
@@ -72,8 +89,7 @@ struct pool_state {
   std::unordered_map<caf::actor_addr, busy_connection> busy;
   std::deque<waiter> waiting;
   uint64_t next_waiter_id = 0;
-  uint64_t opened = 0;   ///< connection actors spawned
-  uint64_t rejected = 0; ///< requests refused because the queue was full
+  pool_counters counters;
   std::size_t total() const { return idle.size() + busy.size(); }
 
   /// The pool is gone: every caller still waiting gets an answer, and the connections
@@ -82,9 +98,10 @@ struct pool_state {
   ~pool_state();
 };
 
-/// Owns up to cfg.max connection actors: reuses idle ones, grows with demand, queues
-/// up to cfg.queue_bound waiters (each bounded by its own deadline), rejects past
-/// that, and closes connections idle longer than cfg.idle_timeout down to cfg.min.
+/// Owns up to cfg.max connection actors: reuses idle ones, grows with demand, and when
+/// all are busy at max follows cfg.policy (wait up to cfg.wait, wait up to the call's
+/// deadline, or fail fast; waiting is bounded by cfg.queue_bound), and closes
+/// connections idle longer than cfg.idle_timeout down to cfg.min.
 /// A connection that dies takes only its own request with it; one that overruns its
 /// deadline is dropped, never reused. Instantiated for http_protocol and amqp_protocol.
 template <class Protocol>

@@ -34,6 +34,7 @@ using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 // -- message types -------------------------------------------------------------------
 

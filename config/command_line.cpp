@@ -21,6 +21,12 @@ std::string group_of(const std::string& key) {
     return "Management API connection pool";
   if (section == "amqp_pool")
     return "AMQP connection pool";
+  if (section == "pool")
+    return "Both connection pools, when every connection is busy";
+  if (section == "breaker")
+    return "Circuit breakers (one per backend)";
+  if (section == "retry")
+    return "Retries of idempotent management API reads";
   if (section == "cache")
     return "Cache";
   return std::string(section);
@@ -31,10 +37,8 @@ std::string group_of(const std::string& key) {
 void add_setting_options(CLI::App& app, command_line& cl) {
   app.add_option_function<std::string>(
          "--config", [&cl](const std::string& file) { cl.config_file = file; },
-         "TOML settings file with [rabbitmq], [server], [http_pool] and [amqp_pool] "
-         "tables. "
-         "Env "
-         "WARREN_CONFIG.")
+         "TOML settings file with [rabbitmq], [server], [http_pool], [amqp_pool], "
+         "[pool], [breaker], [retry] and [cache] tables. Env WARREN_CONFIG.")
       ->type_name("FILE");
   for (const auto& key : setting_keys()) {
     auto help = key.help + " Config " + key.key + ", env " + key.env + ".";

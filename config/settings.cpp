@@ -90,6 +90,7 @@ std::string check_invalidation_exchange(settings& s);
 std::string check_cache_backend(settings& s);
 std::string check_redis_url(settings& s);
 std::string check_tool_families(settings& s);
+std::string check_pool_policy(settings& s);
 
 const std::vector<key_spec>& specs() {
   static const std::vector<key_spec> table = {
@@ -159,13 +160,67 @@ const std::vector<key_spec>& specs() {
                  "--http-connect-timeout-ms",
                  "Deadline for opening a management API connection, in milliseconds.",
                  &settings::http_connect_timeout),
-      count_key("http_pool.queue", "WARREN_HTTP_POOL_QUEUE", "--http-pool-queue",
-                "Requests that may wait for a free connection; past it they fail fast "
-                "(0: never wait).",
-                &settings::http_pool_queue, 0, 100000),
       count_key("amqp_pool.max", "WARREN_AMQP_POOL_MAX", "--amqp-pool-max",
                 "Most AMQP connections (one confirm-mode channel each) per vhost.",
                 &settings::amqp_pool_max, 1, 1000),
+      text_key("pool.policy", "WARREN_POOL_POLICY", "--pool-policy", "POLICY",
+               "What a request does when every connection of its pool is busy: block "
+               "(wait up to pool.wait_ms), queue (wait up to its own deadline) or "
+               "fail_fast (fail at once); block and queue hold at most pool.queue "
+               "waiting requests per pool.",
+               &settings::pool_policy, check_pool_policy),
+      millis_key("pool.wait_ms", "WARREN_POOL_WAIT_MS", "--pool-wait-ms",
+                 "Longest wait for a free connection under the block policy, in "
+                 "milliseconds.",
+                 &settings::pool_wait),
+      count_key("pool.queue", "WARREN_POOL_QUEUE", "--pool-queue",
+                "Requests that may wait for a free connection in each pool; past it "
+                "they fail fast.",
+                &settings::pool_queue, 0, 100000),
+      count_key("breaker.failures", "WARREN_BREAKER_FAILURES", "--breaker-failures",
+                "Consecutive failed calls to a backend that open its circuit breaker.",
+                &settings::breaker_failures, 1, 100000),
+      count_key("breaker.failure_rate", "WARREN_BREAKER_FAILURE_RATE",
+                "--breaker-failure-rate",
+                "Percent of failed calls within the window that opens the breaker "
+                "(once the window holds breaker.min_calls calls); 0 turns this rule "
+                "off.",
+                &settings::breaker_failure_rate, 0, 100, "%"),
+      count_key("breaker.min_calls", "WARREN_BREAKER_MIN_CALLS", "--breaker-min-calls",
+                "Calls the window must hold before the failure rate can open the "
+                "breaker.",
+                &settings::breaker_min_calls, 1, 1000000),
+      millis_key("breaker.window_ms", "WARREN_BREAKER_WINDOW_MS", "--breaker-window-ms",
+                 "The sliding window over which the failure rate is measured, in "
+                 "milliseconds.",
+                 &settings::breaker_window),
+      millis_key("breaker.open_ms", "WARREN_BREAKER_OPEN_MS", "--breaker-open-ms",
+                 "How long an open breaker fails calls at once before it lets probe "
+                 "calls through, in milliseconds.",
+                 &settings::breaker_open),
+      count_key("breaker.probes", "WARREN_BREAKER_PROBES", "--breaker-probes",
+                "Probe calls a half-open breaker lets through; all must succeed for it "
+                "to close.",
+                &settings::breaker_probes, 1, 1000),
+      count_key("retry.attempts", "WARREN_RETRY_ATTEMPTS", "--retry-attempts",
+                "Tries of an idempotent management API read in all, the first "
+                "included; 1 turns retries off.",
+                &settings::retry_attempts, 1, 10),
+      millis_key(
+          "retry.base_ms", "WARREN_RETRY_BASE_MS", "--retry-base-ms",
+          "The first retry waits a random time up to this, in milliseconds; each "
+          "further one up to retry.factor times longer.",
+          &settings::retry_base),
+      count_key("retry.factor", "WARREN_RETRY_FACTOR", "--retry-factor",
+                "How much the longest wait grows from one retry to the next.",
+                &settings::retry_factor, 1, 10),
+      millis_key("retry.max_ms", "WARREN_RETRY_MAX_MS", "--retry-max-ms",
+                 "Longest wait before a retry, in milliseconds.", &settings::retry_max),
+      count_key("retry.budget_percent", "WARREN_RETRY_BUDGET_PERCENT",
+                "--retry-budget-percent",
+                "Retries stay under this percent of calls (plus a reserve of 10), so "
+                "that a failing broker does not get more load.",
+                &settings::retry_budget_percent, 0, 100, "%"),
       count_key("cache.ttl_lists", "CACHE_TTL_LISTS", "--cache-ttl-lists",
                 "Seconds a read result (lists, queue details, overview) stays cached; "
                 "0 turns the cache off.",
@@ -603,6 +658,16 @@ std::string check_tool_families(settings& s) {
   }
   return "server.tools: " + shown_value(s.tool_families) +
          " is not one of direct, discovery, all";
+}
+
+std::string check_pool_policy(settings& s) {
+  auto policy = lower(s.pool_policy);
+  if (policy == "block" || policy == "queue" || policy == "fail_fast") {
+    s.pool_policy = policy;
+    return {};
+  }
+  return "pool.policy: " + shown_value(s.pool_policy) +
+         " is not one of block, queue, fail_fast";
 }
 
 std::string check_cache_backend(settings& s) {

@@ -51,10 +51,29 @@ struct settings {
   std::size_t http_pool_max = 50;
   std::chrono::milliseconds http_idle_timeout{60000};
   std::chrono::milliseconds http_connect_timeout{5000};
-  std::size_t http_pool_queue = 1000; ///< requests waiting for a connection, at most
 
   // [amqp_pool]
   std::size_t amqp_pool_max = 10; ///< AMQP connections per vhost
+
+  // [pool]: what both pools do when every connection is busy
+  std::string pool_policy = "block";          ///< block | fail_fast | queue
+  std::chrono::milliseconds pool_wait{10000}; ///< block: longest wait for a connection
+  std::size_t pool_queue = 1000;              ///< requests waiting, at most, per pool
+
+  // [breaker]: one per backend (management API, AMQP, Redis)
+  std::size_t breaker_failures = 5;      ///< consecutive failures that open it
+  std::size_t breaker_failure_rate = 50; ///< percent of calls in the window; 0: off
+  std::size_t breaker_min_calls = 20;    ///< calls in the window before the rate counts
+  std::chrono::milliseconds breaker_window{30000};
+  std::chrono::milliseconds breaker_open{60000}; ///< how long it refuses calls
+  std::size_t breaker_probes = 3; ///< half-open calls that must succeed to close it
+
+  // [retry]: idempotent management API reads only
+  std::size_t retry_attempts = 3; ///< tries in all, the first included
+  std::chrono::milliseconds retry_base{1000};
+  std::size_t retry_factor = 2;
+  std::chrono::milliseconds retry_max{10000};
+  std::size_t retry_budget_percent = 10; ///< retries stay under this share of calls
 
   // [cache]
   std::size_t cache_ttl_lists = 60;         ///< seconds a read result is kept; 0: off

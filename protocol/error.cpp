@@ -33,6 +33,8 @@ const char* to_string(ec code) {
     return "broker_refused";
   case ec::overloaded:
     return "overloaded";
+  case ec::unavailable:
+    return "unavailable";
   case ec::cancelled:
     return "cancelled";
   case ec::invalid_config:

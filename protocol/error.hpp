@@ -39,6 +39,8 @@ enum class ec : uint8_t {
   broker_refused,
   /// Too many requests are waiting; the caller should retry later.
   overloaded,
+  /// A backend's circuit breaker is open: calls fail at once until its next probe.
+  unavailable,
   /// The request was cancelled by the client.
   cancelled,
   /// A settings value is invalid; the message names the key.

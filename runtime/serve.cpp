@@ -14,6 +14,7 @@
 
 #include "actors/amqp_connection.hpp"
 #include "actors/amqp_router.hpp"
+#include "actors/breaker.hpp"
 #include "actors/cache_shard.hpp"
 #include "actors/cache_warmer.hpp"
 #include "actors/connection_pool.hpp"
@@ -33,9 +34,13 @@ namespace warren {
 
 namespace {
 
+// The breakers are registered under the names callers use; the pools behind them
+// under names of their own.
 constexpr auto mgmt_name = caf::atom("mgmt");
+constexpr auto mgmt_pool_name = caf::atom("mgmtpool");
 constexpr auto dispatcher_name = caf::atom("dispatcher");
 constexpr auto amqp_name = caf::atom("amqp");
+constexpr auto amqp_pool_name = caf::atom("amqppool");
 constexpr auto l2_name = caf::atom("redisl2");
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
@@ -102,14 +107,52 @@ void warm_cache(caf::actor_system& sys, const settings& cfg) {
               caf::timespan{cfg.request_timeout});
 }
 
+pool_config pool_settings(const settings& cfg, std::size_t min, std::size_t max,
+                          std::string what) {
+  pool_config pool;
+  pool.min = min;
+  pool.max = max;
+  pool.queue_bound = cfg.pool_queue;
+  pool.idle_timeout = cfg.http_idle_timeout;
+  pool.what = std::move(what);
+  pool.policy =
+      parse_exhaustion_policy(cfg.pool_policy).value_or(exhaustion_policy::block);
+  pool.wait = cfg.pool_wait;
+  return pool;
+}
+
+circuit_breaker::config breaker_rule(const settings& cfg) {
+  circuit_breaker::config rule;
+  rule.failures = cfg.breaker_failures;
+  rule.failure_rate_percent = cfg.breaker_failure_rate;
+  rule.min_calls = cfg.breaker_min_calls;
+  rule.window = cfg.breaker_window;
+  rule.open_for = cfg.breaker_open;
+  rule.probes = cfg.breaker_probes;
+  return rule;
+}
+
+// `retries`: whether the backend's idempotent requests may be repeated at all.
+breaker_config breaker_settings(const settings& cfg, std::string what, bool retries) {
+  breaker_config b;
+  b.what = std::move(what);
+  b.rule = breaker_rule(cfg);
+  b.retry.attempts = retries ? cfg.retry_attempts : 1;
+  b.retry.base = cfg.retry_base;
+  b.retry.factor = static_cast<double>(cfg.retry_factor);
+  b.retry.cap = cfg.retry_max;
+  b.budget_ratio = static_cast<double>(cfg.retry_budget_percent) / 100.0;
+  return b;
+}
+
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
                                  std::shared_ptr<const tool_catalog> catalog,
                                  std::shared_ptr<shutdown_signal> shutdown,
                                  amqp_endpoint amqp, const std::string& origin) {
   http_connection_config conn{cfg.management, cfg.user, cfg.password,
                               cfg.http_connect_timeout, std::move(shutdown)};
-  pool_config pool{cfg.http_pool_min, cfg.http_pool_max, cfg.http_pool_queue,
-                   cfg.http_idle_timeout, "management API"};
+  auto pool =
+      pool_settings(cfg, cfg.http_pool_min, cfg.http_pool_max, "management API");
   auto start_pool = [conn, pool](caf::local_actor* self) {
     connection_factory factory = [conn](caf::local_actor* owner) {
       return owner->spawn<caf::detached>(http_connection, conn);
@@ -162,8 +205,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
         self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
                     registry_lookup<amqp_actor>(sys, amqp_name), cache));
   };
-  pool_config amqp_pool{0, cfg.amqp_pool_max, cfg.http_pool_queue,
-                        cfg.http_idle_timeout, "AMQP"};
+  auto amqp_pool = pool_settings(cfg, 0, cfg.amqp_pool_max, "AMQP");
   auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
     amqp_connection_factory factory = [amqp, shutdown](caf::local_actor* owner,
                                                        const std::string& vhost) {
@@ -172,7 +214,21 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     };
     return caf::actor_cast<caf::actor>(self->spawn(amqp_router, amqp_pool, factory));
   };
-  std::vector<child_spec> children{{mgmt_name, start_pool}, {amqp_name, start_amqp}};
+  auto mgmt_breaker = [&sys, b = breaker_settings(cfg, "management API", true)](
+                          caf::local_actor* self) {
+    return caf::actor_cast<caf::actor>(
+        self->spawn(http_breaker, b, registry_lookup<http_actor>(sys, mgmt_pool_name)));
+  };
+  auto amqp_breaker_start = [&sys, b = breaker_settings(cfg, "AMQP broker", false)](
+                                caf::local_actor* self) {
+    return caf::actor_cast<caf::actor>(
+        self->spawn(amqp_breaker, b, registry_lookup<amqp_actor>(sys, amqp_pool_name)));
+  };
+  // Each pool starts before the breaker in front of it.
+  std::vector<child_spec> children{{mgmt_pool_name, start_pool},
+                                   {mgmt_name, mgmt_breaker},
+                                   {amqp_pool_name, start_amqp},
+                                   {amqp_name, amqp_breaker_start}};
   children.insert(children.end(), shard_children.begin(), shard_children.end());
   children.insert(children.end(), l2_child.begin(), l2_child.end());
   children.push_back({dispatcher_name, start_dispatcher});

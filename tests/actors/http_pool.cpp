@@ -142,12 +142,13 @@ struct fixture : test::test_system {
   }
 };
 
-http_pool_config config(std::size_t min, std::size_t max,
-                        std::size_t queue_bound = 10) {
+http_pool_config config(std::size_t min, std::size_t max, std::size_t queue_bound = 10,
+                        exhaustion_policy policy = exhaustion_policy::queue) {
   http_pool_config cfg;
   cfg.min = min;
   cfg.max = max;
   cfg.queue_bound = queue_bound;
+  cfg.policy = policy;
   cfg.idle_timeout = 10s;
   return cfg;
 }
@@ -247,8 +248,8 @@ TEST_CASE_FIXTURE(fixture,
 }
 
 TEST_CASE_FIXTURE(fixture,
-                  "a waiting request fails with backend_timeout at its deadline "
-                  "and never reaches a connection") {
+                  "queue policy: a waiting request fails with overloaded at its own "
+                  "deadline and never reaches a connection") {
   start(config(1, 1));
   auto a = ask("/a", 60s);
   auto b = ask("/b", 5s);
@@ -257,7 +258,8 @@ TEST_CASE_FIXTURE(fixture,
   advance(1s);
   REQUIRE(b->done);
   CHECK_FALSE(b->response);
-  CHECK(code_of(b->error) == ec::backend_timeout);
+  CHECK(code_of(b->error) == ec::overloaded);
+  CHECK(message_of(b->error).find("deadline") != std::string::npos);
   CHECK_FALSE(a->done);
   release(0);
   CHECK(answered_with(a, "/a"));
@@ -366,4 +368,93 @@ TEST_CASE_FIXTURE(fixture, "stopping the pool answers its waiting requests with 
   CHECK(code_of(b->error) == ec::cancelled);
   REQUIRE(c->done);
   CHECK(code_of(c->error) == ec::cancelled);
+}
+
+TEST_CASE_FIXTURE(fixture, "block policy: a waiting request gives up after the pool's "
+                           "wait time, long before its own deadline") {
+  auto cfg = config(1, 1, 10, exhaustion_policy::block);
+  cfg.wait = 2s;
+  start(cfg);
+  auto a = ask("/a", 60s);
+  auto b = ask("/b", 60s);
+  advance(1999ms);
+  CHECK_FALSE(b->done);
+  advance(1ms);
+  REQUIRE(b->done);
+  CHECK(code_of(b->error) == ec::overloaded);
+  CHECK(message_of(b->error).find("2000 ms") != std::string::npos);
+  CHECK(pool_state().counters.timed_out == 1);
+  release(0);
+  CHECK(answered_with(a, "/a"));
+  CHECK(log->targets == std::vector<std::string>{"/a"});
+}
+
+TEST_CASE_FIXTURE(fixture, "block policy: a request whose own deadline is sooner than "
+                           "the wait time gives up at its deadline") {
+  auto cfg = config(1, 1, 10, exhaustion_policy::block);
+  cfg.wait = 10s;
+  start(cfg);
+  auto a = ask("/a", 60s);
+  auto b = ask("/b", 3s);
+  advance(3s);
+  REQUIRE(b->done);
+  CHECK(code_of(b->error) == ec::overloaded);
+  release(0);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "queue policy: a request waits past the pool's wait time, up "
+                  "to its own deadline, and is served when a connection frees") {
+  auto cfg = config(1, 1, 10, exhaustion_policy::queue);
+  cfg.wait = 1s;
+  start(cfg);
+  auto a = ask("/a", 60s);
+  auto b = ask("/b", 60s);
+  advance(30s);
+  CHECK_FALSE(b->done);
+  release(0);
+  CHECK(answered_with(a, "/a"));
+  release(0);
+  CHECK(answered_with(b, "/b"));
+  CHECK(pool_state().counters.waited == 1);
+  CHECK(pool_state().counters.wait_time == caf::timespan{30s});
+}
+
+TEST_CASE_FIXTURE(fixture, "fail_fast policy: a request finding every connection busy "
+                           "at max is refused at once, and none waits") {
+  start(config(1, 2, 10, exhaustion_policy::fail_fast));
+  auto a = ask("/a");
+  auto b = ask("/b");
+  auto c = ask("/c"); // no time passes
+  REQUIRE(c->done);
+  CHECK(code_of(c->error) == ec::overloaded);
+  CHECK(message_of(c->error).find("fail_fast") != std::string::npos);
+  CHECK(pool_state().waiting.empty());
+  CHECK(pool_state().counters.exhausted == 1);
+  CHECK(pool_state().counters.rejected == 1);
+  release(0);
+  CHECK(answered_with(a, "/a"));
+  auto d = ask("/d"); // a connection is free again
+  release(0);
+  CHECK(answered_with(d, "/d"));
+  release(1);
+  CHECK(answered_with(b, "/b"));
+}
+
+TEST_CASE_FIXTURE(fixture, "the pool counts connections opened and reused, and "
+                           "requests that found it exhausted") {
+  start(config(1, 1));
+  auto a = ask("/a");
+  auto b = ask("/b");
+  release(0);
+  release(0);
+  REQUIRE(answered_with(b, "/b"));
+  auto c = ask("/c");
+  release(0);
+  REQUIRE(answered_with(c, "/c"));
+  auto& counters = pool_state().counters;
+  CHECK(counters.opened == 1);
+  CHECK(counters.reused == 3); // a, b (after waiting) and c on the one connection
+  CHECK(counters.exhausted == 1);
+  CHECK(counters.waited == 1);
 }

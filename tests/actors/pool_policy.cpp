@@ -35,3 +35,22 @@ TEST_CASE("a busy pool at max with a full queue rejects") {
 TEST_CASE("a queue bound of zero means fail fast once the pool is at max") {
   CHECK(decide(0, 5, 5, 0, 0) == pool_decision::reject);
 }
+
+TEST_CASE(
+    "fail_fast rejects at once when the pool is busy at max, whatever the queue") {
+  CHECK(decide(0, 5, 5, 0, 10, exhaustion_policy::fail_fast) == pool_decision::reject);
+  CHECK(decide(0, 4, 5, 0, 10, exhaustion_policy::fail_fast) == pool_decision::grow);
+}
+
+TEST_CASE("block waits like queue, within the same bound") {
+  CHECK(decide(0, 5, 5, 9, 10, exhaustion_policy::block) == pool_decision::enqueue);
+  CHECK(decide(0, 5, 5, 10, 10, exhaustion_policy::block) == pool_decision::reject);
+}
+
+TEST_CASE("the three exhaustion policies parse by name, and nothing else does") {
+  CHECK(parse_exhaustion_policy("block") == exhaustion_policy::block);
+  CHECK(parse_exhaustion_policy("queue") == exhaustion_policy::queue);
+  CHECK(parse_exhaustion_policy("fail_fast") == exhaustion_policy::fail_fast);
+  CHECK_FALSE(parse_exhaustion_policy("Block"));
+  CHECK_FALSE(parse_exhaustion_policy(""));
+}

@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 30);
+  CHECK(keys.size() == 43);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -136,7 +136,20 @@ TEST_CASE("settings: every key has one env var and one flag, all distinct") {
                           "WARREN_HTTP_POOL_MAX",
                           "WARREN_HTTP_IDLE_TIMEOUT_MS",
                           "WARREN_HTTP_CONNECT_TIMEOUT_MS",
-                          "WARREN_HTTP_POOL_QUEUE"})
+                          "WARREN_POOL_POLICY",
+                          "WARREN_POOL_WAIT_MS",
+                          "WARREN_POOL_QUEUE",
+                          "WARREN_BREAKER_FAILURES",
+                          "WARREN_BREAKER_FAILURE_RATE",
+                          "WARREN_BREAKER_MIN_CALLS",
+                          "WARREN_BREAKER_WINDOW_MS",
+                          "WARREN_BREAKER_OPEN_MS",
+                          "WARREN_BREAKER_PROBES",
+                          "WARREN_RETRY_ATTEMPTS",
+                          "WARREN_RETRY_BASE_MS",
+                          "WARREN_RETRY_FACTOR",
+                          "WARREN_RETRY_MAX_MS",
+                          "WARREN_RETRY_BUDGET_PERCENT"})
     CHECK_MESSAGE(seen.count(env) == 1, env);
 }
 
@@ -162,7 +175,20 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"http_pool.max", "4"},
       {"http_pool.idle_timeout_ms", "17"},
       {"http_pool.connect_timeout_ms", "19"},
-      {"http_pool.queue", "23"},
+      {"pool.policy", "fail_fast"},
+      {"pool.wait_ms", "47"},
+      {"pool.queue", "23"},
+      {"breaker.failures", "53"},
+      {"breaker.failure_rate", "59"},
+      {"breaker.min_calls", "61"},
+      {"breaker.window_ms", "67"},
+      {"breaker.open_ms", "71"},
+      {"breaker.probes", "73"},
+      {"retry.attempts", "7"},
+      {"retry.base_ms", "79"},
+      {"retry.factor", "3"},
+      {"retry.max_ms", "83"},
+      {"retry.budget_percent", "89"},
       {"amqp_pool.max", "29"},
       {"cache.ttl_lists", "31"},
       {"cache.max_size", "37"},
@@ -197,7 +223,20 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->http_pool_max == 4);
   CHECK(s->http_idle_timeout.count() == 17);
   CHECK(s->http_connect_timeout.count() == 19);
-  CHECK(s->http_pool_queue == 23);
+  CHECK(s->pool_policy == "fail_fast");
+  CHECK(s->pool_wait.count() == 47);
+  CHECK(s->pool_queue == 23);
+  CHECK(s->breaker_failures == 53);
+  CHECK(s->breaker_failure_rate == 59);
+  CHECK(s->breaker_min_calls == 61);
+  CHECK(s->breaker_window.count() == 67);
+  CHECK(s->breaker_open.count() == 71);
+  CHECK(s->breaker_probes == 73);
+  CHECK(s->retry_attempts == 7);
+  CHECK(s->retry_base.count() == 79);
+  CHECK(s->retry_factor == 3);
+  CHECK(s->retry_max.count() == 83);
+  CHECK(s->retry_budget_percent == 89);
   CHECK(s->amqp_pool_max == 29);
   CHECK(s->cache_ttl_lists == 31);
   CHECK(s->cache_max_size == 37);
@@ -234,7 +273,13 @@ TEST_CASE("settings: each invalid value is refused naming its key") {
       {"http_pool.max", "0"},
       {"http_pool.idle_timeout_ms", "0"},
       {"http_pool.connect_timeout_ms", "99999999999999999999999"},
-      {"http_pool.queue", "100001"},
+      {"pool.queue", "100001"},
+      {"pool.policy", "wait"},
+      {"breaker.failures", "0"},
+      {"breaker.failure_rate", "101"},
+      {"breaker.probes", "0"},
+      {"retry.attempts", "11"},
+      {"retry.factor", "0"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.key);
