@@ -10,6 +10,7 @@ amqp_connection(amqp_actor::stateful_pointer<amqp_connection_state> self,
   auto client = std::make_shared<amqp_client>(cfg.endpoint, cfg.vhost);
   self->state.client = client;
   abort_on_shutdown(self, cfg.shutdown, client);
+  abort_on_shutdown(self, cfg.abort, client);
   return {
       [self](amqp_atom, const amqp_request& request,
              caf::timespan budget) -> caf::result<amqp_response> {

@@ -15,6 +15,8 @@ struct amqp_connection_config {
   std::string vhost = "/";
   /// Fired when warren stops: a call in progress returns at once.
   std::shared_ptr<shutdown_signal> shutdown;
+  /// Fired when the call in progress is cancelled: it returns at once.
+  std::shared_ptr<shutdown_signal> abort;
 };
 
 struct amqp_connection_state {

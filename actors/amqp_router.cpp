@@ -13,8 +13,8 @@ const std::string& vhost_of(const amqp_request& request) {
 
 } // namespace
 
-amqp_actor::behavior_type
-amqp_router(amqp_actor::stateful_pointer<amqp_router_state> self, pool_config cfg,
+amqp_service::behavior_type
+amqp_router(amqp_service::stateful_pointer<amqp_router_state> self, pool_config cfg,
             amqp_connection_factory factory) {
   self->state.cfg = std::move(cfg);
   self->state.factory = std::move(factory);
@@ -25,15 +25,20 @@ amqp_router(amqp_actor::stateful_pointer<amqp_router_state> self, pool_config cf
         const auto& vhost = vhost_of(request);
         auto i = st.pools.find(vhost);
         if (i == st.pools.end()) {
-          auto make = [factory = st.factory, vhost](caf::local_actor* owner) {
-            return factory(owner, vhost);
-          };
-          auto pool = self->spawn<caf::linked>(
-              connection_pool<amqp_protocol>, st.cfg,
-              std::function<amqp_actor(caf::local_actor*)>{std::move(make)});
+          amqp_protocol::factory make =
+              [factory = st.factory, vhost](caf::local_actor* owner,
+                                            std::shared_ptr<shutdown_signal> abort) {
+                return factory(owner, vhost, std::move(abort));
+              };
+          auto pool = self->spawn<caf::linked>(connection_pool<amqp_protocol>, st.cfg,
+                                               std::move(make));
           i = st.pools.emplace(vhost, pool).first;
         }
         return self->delegate(i->second, amqp_atom::value, std::move(request), budget);
+      },
+      [self](cancel_atom, uint64_t call) {
+        for (auto& [vhost, pool] : self->state.pools)
+          self->send(pool, cancel_atom::value, call);
       },
   };
 }

@@ -10,8 +10,10 @@
 namespace warren {
 
 /// Spawns one AMQP connection actor for a vhost (detached in production).
+/// `abort`: as in pool_protocol::factory.
 using amqp_connection_factory =
-    std::function<amqp_actor(caf::local_actor* self, const std::string& vhost)>;
+    std::function<amqp_actor(caf::local_actor* self, const std::string& vhost,
+                             std::shared_ptr<shutdown_signal> abort)>;
 
 struct amqp_router_state {
   static inline const char* name = "amqp_router";
@@ -22,9 +24,9 @@ struct amqp_router_state {
 
 /// The AMQP backend: an AMQP connection belongs to one vhost, so the router keeps one
 /// connection pool per vhost (opened on first use) and hands each request to the
-/// pool of its vhost.
-amqp_actor::behavior_type
-amqp_router(amqp_actor::stateful_pointer<amqp_router_state> self, pool_config cfg,
+/// pool of its vhost; a cancel goes to every pool.
+amqp_service::behavior_type
+amqp_router(amqp_service::stateful_pointer<amqp_router_state> self, pool_config cfg,
             amqp_connection_factory factory);
 
 } // namespace warren

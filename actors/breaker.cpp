@@ -231,7 +231,7 @@ breaker_state<P>::~breaker_state() {
 template <class P>
 typename breaker_actor<P>::behavior_type
 breaker(breaker_ptr<P> self, breaker_config cfg,
-        std::function<typename P::backend()> backend) {
+        std::function<typename P::service()> backend) {
   auto& st = self->state;
   st.rule = circuit_breaker{cfg.rule};
   st.budget = retry_budget{cfg.budget_ratio, cfg.budget_reserve};
@@ -252,6 +252,21 @@ breaker(breaker_ptr<P> self, breaker_config cfg,
                         {std::move(request), self->clock().now() + budget, 0, promise});
         return promise;
       },
+      [self](cancel_atom, uint64_t call) {
+        // A call waiting for its retry ends here; one at work is the pool's to stop.
+        auto& st = self->state;
+        for (auto i = st.waiting_retry.begin(); i != st.waiting_retry.end();) {
+          if (i->second.request.call == call) {
+            i->second.promise.deliver(
+                make_error(ec::cancelled, "the client cancelled the call"));
+            i = st.waiting_retry.erase(i);
+          } else {
+            ++i;
+          }
+        }
+        if (auto backend = st.backend())
+          self->send(backend, cancel_atom::value, call);
+      },
       [self](retry_atom, uint64_t id) {
         auto& st = self->state;
         auto i = st.waiting_retry.find(id);
@@ -270,12 +285,12 @@ breaker(breaker_ptr<P> self, breaker_config cfg,
 
 template typename breaker_actor<http_protocol>::behavior_type
     breaker<http_protocol>(breaker_ptr<http_protocol>, breaker_config,
-                           std::function<http_protocol::backend()>);
+                           std::function<http_protocol::service()>);
 template struct breaker_state<http_protocol>;
 
 template typename breaker_actor<amqp_protocol>::behavior_type
     breaker<amqp_protocol>(breaker_ptr<amqp_protocol>, breaker_config,
-                           std::function<amqp_protocol::backend()>);
+                           std::function<amqp_protocol::service()>);
 template struct breaker_state<amqp_protocol>;
 
 } // namespace warren

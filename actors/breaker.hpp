@@ -53,7 +53,7 @@ struct breaker_state {
   circuit_breaker rule;
   retry_budget budget;
   std::mt19937_64 random;
-  std::function<typename Protocol::backend()> backend;
+  std::function<typename Protocol::service()> backend;
   std::unordered_map<uint64_t, pending> waiting_retry;
   uint64_t next_id = 0;
   std::string last_failure; ///< what the most recent failure was, for messages
@@ -63,10 +63,10 @@ struct breaker_state {
   ~breaker_state();
 };
 
-/// The breaker actor's interface: its backend's, plus its own retry timer.
+/// The breaker actor's interface: its pool's service, plus its own retry timer.
 template <class Protocol>
 using breaker_actor =
-    typename Protocol::backend::template extend<caf::reacts_to<retry_atom, uint64_t>>;
+    typename Protocol::service::template extend<caf::reacts_to<retry_atom, uint64_t>>;
 
 /// One per backend, in front of its pool: while the backend answers it passes calls
 /// through (and retries idempotent ones that failed in a retryable way, with backoff
@@ -79,7 +79,7 @@ template <class Protocol>
 typename breaker_actor<Protocol>::behavior_type breaker(
     typename breaker_actor<Protocol>::template stateful_pointer<breaker_state<Protocol>>
         self,
-    breaker_config cfg, std::function<typename Protocol::backend()> backend);
+    breaker_config cfg, std::function<typename Protocol::service()> backend);
 
 using http_breaker_actor = breaker_actor<http_protocol>;
 inline constexpr auto http_breaker = &breaker<http_protocol>;

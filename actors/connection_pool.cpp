@@ -58,21 +58,24 @@ void finish(pool_ptr<P> self, const caf::actor_addr& addr,
   if (overran) {
     ++st.counters.broken;
     self->demonitor(addr);
-    self->send_exit(call.handle, caf::exit_reason::kill);
+    self->send_exit(call.conn.handle, caf::exit_reason::kill);
   } else {
-    st.idle.push_back({call.handle, self->clock().now()});
+    st.idle.push_back({std::move(call.conn), self->clock().now()});
   }
   serve_waiters<P>(self);
 }
 
 // Sends `request` over `conn`; finish() delivers the answer to `promise`.
 template <class P>
-void run_on(pool_ptr<P> self, typename P::backend conn, typename P::request request,
-            caf::timespan budget, typename pool_state<P>::promise_type promise) {
-  auto addr = conn.address();
+void run_on(pool_ptr<P> self, typename pool_state<P>::member conn,
+            typename P::request request, caf::timespan budget,
+            typename pool_state<P>::promise_type promise) {
+  auto addr = conn.handle.address();
+  auto handle = conn.handle;
   self->state.busy.emplace(
-      addr, typename pool_state<P>::busy_connection{conn, std::move(promise)});
-  self->request(conn, budget + grace, P::atom::value, std::move(request), budget)
+      addr, typename pool_state<P>::busy_connection{std::move(conn), request.call,
+                                                    std::move(promise)});
+  self->request(handle, budget + grace, P::atom::value, std::move(request), budget)
       .then(
           [self, addr](typename P::response& response) {
             finish<P>(self, addr, std::move(response));
@@ -81,11 +84,47 @@ void run_on(pool_ptr<P> self, typename P::backend conn, typename P::request requ
 }
 
 template <class P>
-typename P::backend spawn_connection(pool_ptr<P> self) {
-  auto conn = self->state.factory(self);
+typename pool_state<P>::member spawn_connection(pool_ptr<P> self) {
+  auto abort = std::make_shared<shutdown_signal>();
+  auto conn = self->state.factory(self, abort);
   self->monitor(conn);
   ++self->state.counters.opened;
-  return conn;
+  return {conn, std::move(abort)};
+}
+
+caf::error cancelled() {
+  return make_error(ec::cancelled, "the client cancelled the call");
+}
+
+// Stops the work of tool call `call`: a waiting request leaves the queue, a running
+// one has its connection aborted (the connection is not reused: its state after an
+// abort is unknown) and its caller is answered now.
+template <class P>
+void cancel_call(pool_ptr<P> self, uint64_t call) {
+  auto& st = self->state;
+  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
+    if (i->request.call == call) {
+      ++st.counters.cancelled;
+      i->promise.deliver(cancelled());
+      i = st.waiting.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto i = st.busy.begin(); i != st.busy.end();) {
+    if (i->second.call == call) {
+      ++st.counters.cancelled;
+      i->second.promise.deliver(cancelled());
+      if (i->second.conn.abort)
+        i->second.conn.abort->fire();
+      self->demonitor(i->first);
+      self->send_exit(i->second.conn.handle, caf::exit_reason::kill);
+      i = st.busy.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  serve_waiters<P>(self);
 }
 
 template <class P>
@@ -104,9 +143,9 @@ void serve_waiters(pool_ptr<P> self) {
     }
     ++st.counters.waited;
     st.counters.wait_time += now - w.since;
-    typename P::backend conn;
+    typename pool_state<P>::member conn;
     if (!st.idle.empty()) {
-      conn = st.idle.back().handle;
+      conn = std::move(st.idle.back().conn);
       st.idle.pop_back();
       ++st.counters.reused;
     } else {
@@ -127,8 +166,8 @@ void close_idle(pool_ptr<P> self) {
   std::size_t closed = 0;
   while (closed < closable && closed < st.idle.size() &&
          now - st.idle[closed].since >= st.cfg.idle_timeout) {
-    self->demonitor(st.idle[closed].handle.address());
-    self->send_exit(st.idle[closed].handle, caf::exit_reason::user_shutdown);
+    self->demonitor(st.idle[closed].conn.handle.address());
+    self->send_exit(st.idle[closed].conn.handle, caf::exit_reason::user_shutdown);
     ++closed;
   }
   st.idle.erase(st.idle.begin(), st.idle.begin() + static_cast<std::ptrdiff_t>(closed));
@@ -143,16 +182,15 @@ pool_state<P>::~pool_state() {
     w.promise.deliver(gone());
   for (auto& [addr, call] : busy) {
     call.promise.deliver(gone());
-    caf::anon_send_exit(call.handle, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(call.conn.handle, caf::exit_reason::user_shutdown);
   }
   for (auto& c : idle)
-    caf::anon_send_exit(c.handle, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(c.conn.handle, caf::exit_reason::user_shutdown);
 }
 
 template <class P>
-typename P::actor::behavior_type
-connection_pool(pool_ptr<P> self, pool_config cfg,
-                std::function<typename P::backend(caf::local_actor*)> factory) {
+typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config cfg,
+                                                 typename P::factory factory) {
   auto& st = self->state;
   st.cfg = cfg;
   st.factory = std::move(factory);
@@ -167,10 +205,11 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
           "the " + st.cfg.what + " connection failed during the call; try again"));
       st.busy.erase(i);
     }
-    st.idle.erase(
-        std::remove_if(st.idle.begin(), st.idle.end(),
-                       [&](const auto& c) { return c.handle.address() == msg.source; }),
-        st.idle.end());
+    st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
+                                 [&](const auto& c) {
+                                   return c.conn.handle.address() == msg.source;
+                                 }),
+                  st.idle.end());
     serve_waiters<P>(self);
   });
   auto sweep_every =
@@ -188,7 +227,7 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
           ++st.counters.exhausted;
         switch (decision) {
         case pool_decision::use_idle: {
-          auto conn = st.idle.back().handle;
+          auto conn = std::move(st.idle.back().conn);
           st.idle.pop_back();
           ++st.counters.reused;
           auto promise = self->template make_response_promise<typename P::response>();
@@ -228,6 +267,10 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
         }
         return make_error(ec::internal, "unreachable pool decision");
       },
+      [self](cancel_atom, uint64_t call) {
+        if (call != 0)
+          cancel_call<P>(self, call);
+      },
       [self, sweep_every](tick_atom) {
         close_idle<P>(self);
         self->delayed_send(self, sweep_every, tick_atom::value);
@@ -246,14 +289,14 @@ connection_pool(pool_ptr<P> self, pool_config cfg,
   };
 }
 
-template typename http_protocol::actor::behavior_type connection_pool<http_protocol>(
-    pool_ptr<http_protocol>, pool_config,
-    std::function<http_protocol::backend(caf::local_actor*)>);
+template typename http_protocol::actor::behavior_type
+    connection_pool<http_protocol>(pool_ptr<http_protocol>, pool_config,
+                                   http_protocol::factory);
 template struct pool_state<http_protocol>;
 
-template typename amqp_protocol::actor::behavior_type connection_pool<amqp_protocol>(
-    pool_ptr<amqp_protocol>, pool_config,
-    std::function<amqp_protocol::backend(caf::local_actor*)>);
+template typename amqp_protocol::actor::behavior_type
+    connection_pool<amqp_protocol>(pool_ptr<amqp_protocol>, pool_config,
+                                   amqp_protocol::factory);
 template struct pool_state<amqp_protocol>;
 
 } // namespace warren

@@ -13,6 +13,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/pool_policy.hpp"
+#include "runtime/shutdown_signal.hpp"
 
 namespace warren {
 
@@ -22,13 +23,22 @@ struct pool_protocol {
   using atom = Atom;
   using request = Request;
   using response = Response;
-  /// A connection, and the face the pool shows its callers.
+  /// A connection.
   using backend = caf::typed_actor<
       typename caf::replies_to<Atom, Request, caf::timespan>::template with<Response>>;
-  /// The pool itself: the backend interface plus its housekeeping.
+  /// The face a pool (or a breaker) shows its callers: a backend that can also stop a
+  /// cancelled call's work.
+  using service =
+      typename backend::template extend<caf::reacts_to<cancel_atom, uint64_t>>;
+  /// The pool itself: the service plus its housekeeping.
   using actor =
-      typename backend::template extend<caf::reacts_to<tick_atom>,
+      typename service::template extend<caf::reacts_to<tick_atom>,
                                         caf::reacts_to<deadline_atom, uint64_t>>;
+  /// Makes a connection. `abort` fired from any thread must make the connection's
+  /// blocking call in progress return at once; the pool fires it to cancel a call, and
+  /// never reuses that connection afterwards.
+  using factory = std::function<backend(caf::local_actor* owner,
+                                        std::shared_ptr<shutdown_signal> abort)>;
 };
 
 using http_protocol = pool_protocol<http_atom, http_request, http_response>;
@@ -54,6 +64,7 @@ struct pool_counters {
   uint64_t waited = 0;    ///< waiting requests that got a connection
   caf::timespan wait_time{0}; ///< total time those waited
   uint64_t broken = 0;        ///< connections that died or overran and were replaced
+  uint64_t cancelled = 0;     ///< calls cancelled while waiting or running
 };
 
 template <class Protocol>
@@ -63,14 +74,21 @@ struct pool_state {
   using backend = typename Protocol::backend;
   using promise_type = caf::typed_response_promise<typename Protocol::response>;
 
-  struct idle_connection {
+  /// A connection and the signal that aborts its call in progress.
+  struct member {
     backend handle;
+    std::shared_ptr<shutdown_signal> abort;
+  };
+
+  struct idle_connection {
+    member conn;
     caf::actor_clock::time_point since;
   };
 
-  /// A connection at work, and the caller waiting for its answer.
+  /// A connection at work, the call it serves, and the caller waiting for its answer.
   struct busy_connection {
-    backend handle;
+    member conn;
+    uint64_t call = 0;
     promise_type promise;
   };
 
@@ -84,7 +102,7 @@ struct pool_state {
   };
 
   pool_config cfg;
-  std::function<backend(caf::local_actor*)> factory;
+  typename Protocol::factory factory;
   std::vector<idle_connection> idle; ///< most recently used last (warmest)
   std::unordered_map<caf::actor_addr, busy_connection> busy;
   std::deque<waiter> waiting;
@@ -107,14 +125,13 @@ struct pool_state {
 template <class Protocol>
 typename Protocol::actor::behavior_type connection_pool(
     typename Protocol::actor::template stateful_pointer<pool_state<Protocol>> self,
-    pool_config cfg,
-    std::function<typename Protocol::backend(caf::local_actor*)> factory);
+    pool_config cfg, typename Protocol::factory factory);
 
 // -- the management API pool
 // -----------------------------------------------------------
 
 using http_pool_config = pool_config;
-using connection_factory = std::function<http_actor(caf::local_actor* self)>;
+using connection_factory = http_protocol::factory;
 using http_pool_actor = http_protocol::actor;
 using http_pool_state = pool_state<http_protocol>;
 inline constexpr auto http_pool = &connection_pool<http_protocol>;

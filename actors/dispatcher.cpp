@@ -45,8 +45,9 @@ struct gather_state {
   bool failed = false;
 };
 
-// Sends every request of `op` at once and shapes the answers when all are in.
-void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget,
+// Sends every request of `op` at once and shapes the answers when all are in. `call`
+// marks the requests as the tool call's own, so a cancel can stop them (0: it cannot).
+void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
                     done_fn done) {
   auto catalog = self->state.catalog;
   if (op->requests.empty()) {
@@ -62,7 +63,9 @@ void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget,
   gather->responses.resize(op->requests.size());
   gather->missing = op->requests.size();
   for (std::size_t i = 0; i < op->requests.size(); ++i) {
-    self->request(backend, budget, http_atom::value, op->requests[i], budget)
+    auto request = op->requests[i];
+    request.call = call;
+    self->request(backend, budget, http_atom::value, std::move(request), budget)
         .then(
             [=](http_response& response) {
               if (gather->failed)
@@ -81,14 +84,17 @@ void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget,
 }
 
 // A guarded write: the precheck's answer decides whether the write goes out at all.
-void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
+void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
+                 done_fn done) {
   auto backend = self->state.backend();
   if (!backend) {
     done(restarting());
     return;
   }
   auto started = self->clock().now();
-  self->request(backend, budget, http_atom::value, *op->precheck, budget)
+  auto precheck = *op->precheck;
+  precheck.call = call;
+  self->request(backend, budget, http_atom::value, std::move(precheck), budget)
       .then(
           [=](http_response& response) {
             if (auto verdict = self->state.catalog->review(*op, response)) {
@@ -96,30 +102,51 @@ void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn d
               return;
             }
             auto left = budget - (self->clock().now() - started);
-            run_management(self, op, left, done);
+            run_management(self, op, left, call, done);
           },
           [=](caf::error& err) { done(failed(err, budget)); });
 }
 
-void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
-  auto amqp = self->state.amqp ? self->state.amqp() : amqp_actor{};
+// A failed AMQP call; a publish's answer says whether the message may be stored, by
+// its id, so that nobody publishes it again blindly.
+tool_result amqp_failed(const operation& op, const caf::error& err,
+                        caf::timespan budget) {
+  auto text = describe_backend_failure(err, budget);
+  if (op.amqp.what != amqp_request::kind::publish)
+    return tool_catalog::failure(text);
+  auto id = "'" + op.amqp.publish.message_id + "'";
+  if (err == caf::sec::request_timeout)
+    text += ". Message " + id +
+            " may or may not have been published: look for it in the queue before "
+            "publishing it again";
+  else if (code_of(err) == ec::unavailable || code_of(err) == ec::overloaded)
+    text += " Message " + id + " was not published.";
+  return tool_catalog::failure(text);
+}
+
+void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
+              done_fn done) {
+  auto amqp = self->state.amqp ? self->state.amqp() : amqp_service{};
   if (!amqp) {
     done(restarting());
     return;
   }
   auto catalog = self->state.catalog;
-  self->request(amqp, budget, amqp_atom::value, op->amqp, budget)
+  auto request = op->amqp;
+  request.call = call;
+  self->request(amqp, budget, amqp_atom::value, std::move(request), budget)
       .then([=](amqp_response& response) { done(catalog->shape_amqp(*op, response)); },
-            [=](caf::error& err) { done(failed(err, budget)); });
+            [=](caf::error& err) { done(amqp_failed(*op, err, budget)); });
 }
 
-void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, done_fn done) {
+void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
+             done_fn done) {
   if (op->backend == backend_kind::amqp)
-    run_amqp(self, op, budget, std::move(done));
+    run_amqp(self, op, budget, call, std::move(done));
   else if (op->precheck)
-    run_guarded(self, op, budget, std::move(done));
+    run_guarded(self, op, budget, call, std::move(done));
   else
-    run_management(self, op, budget, std::move(done));
+    run_management(self, op, budget, call, std::move(done));
 }
 
 // Stores a fetched result in the key's shard and, when the shard kept it (no write
@@ -142,7 +169,7 @@ void fill_caches(dispatcher_ptr self, cache_actor shard, op_ptr op,
 void fetch_for_cache(dispatcher_ptr self, cache_actor shard, op_ptr op,
                      caf::timespan budget, uint64_t flight, done_fn done) {
   auto from_broker = [=] {
-    execute(self, op, budget, [=](tool_result result) {
+    execute(self, op, budget, 0, [=](tool_result result) {
       fill_caches(self, shard, op, result, flight);
       done(std::move(result));
     });
@@ -181,7 +208,7 @@ void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan
               fetch_for_cache(self, shard, op, budget, answer.flight, done);
           },
           [=](caf::error&) {
-            execute(self, op, budget, done);
+            execute(self, op, budget, 0, done);
           }); // cache trouble: go direct
 }
 
@@ -192,7 +219,7 @@ void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
                 caf::timespan budget) {
   auto& cache = self->state.cache;
   auto amqp =
-      cache.exchange.empty() || !self->state.amqp ? amqp_actor{} : self->state.amqp();
+      cache.exchange.empty() || !self->state.amqp ? amqp_service{} : self->state.amqp();
   if (!amqp)
     return;
   amqp_request request;
@@ -277,8 +304,15 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         if (shard)
           run_cached(self, shard, op, budget, std::move(done));
         else
-          execute(self, op, budget, std::move(done));
+          execute(self, op, budget, call.id, std::move(done));
         return promise;
+      },
+      [self](cancel_atom, uint64_t call) {
+        auto& st = self->state;
+        if (auto backend = st.backend())
+          self->send(backend, cancel_atom::value, call);
+        if (auto amqp = st.amqp ? st.amqp() : amqp_service{})
+          self->send(amqp, cancel_atom::value, call);
       },
   };
 }

@@ -10,8 +10,8 @@
 namespace warren {
 
 /// Find the current backends (they may have been restarted).
-using backend_lookup = std::function<http_actor()>;
-using amqp_lookup = std::function<amqp_actor()>;
+using backend_lookup = std::function<http_service()>;
+using amqp_lookup = std::function<amqp_service()>;
 
 /// How the dispatcher reaches the cache.
 struct cache_access {
@@ -42,7 +42,10 @@ struct dispatcher_state {
 /// read with a cache key is answered from its cache shard when it can be (and one
 /// fetch serves every concurrent miss); a write sends its requests (a guarded write's
 /// precheck first), then invalidates what it names in every shard before it answers,
-/// so that no read after the answer sees the state before the write.
+/// so that no read after the answer sees the state before the write. A cancel for a
+/// call id goes to both backends, which stop that call's requests; a read served to
+/// the cache is not the caller's alone (others may wait for it), so it is never
+/// cancelled.
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
            std::shared_ptr<const tool_catalog> catalog, backend_lookup backend,

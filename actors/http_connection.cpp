@@ -11,6 +11,7 @@ http_connection(http_actor::stateful_pointer<http_connection_state> self,
                                               cfg.connect_timeout);
   self->state.client = client;
   abort_on_shutdown(self, cfg.shutdown, client);
+  abort_on_shutdown(self, cfg.abort, client);
   return {
       [self](http_atom, const http_request& request,
              caf::timespan budget) -> caf::result<http_response> {

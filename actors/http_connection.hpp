@@ -19,6 +19,8 @@ struct http_connection_config {
   std::chrono::milliseconds connect_timeout{5000};
   /// Fired when warren stops: a call in progress returns at once.
   std::shared_ptr<shutdown_signal> shutdown;
+  /// Fired when the call in progress is cancelled: it returns at once.
+  std::shared_ptr<shutdown_signal> abort;
 };
 
 struct http_connection_state {

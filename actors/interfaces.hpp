@@ -35,6 +35,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 
 // -- message types -------------------------------------------------------------------
 
@@ -42,11 +43,13 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 struct tool_call {
   std::string name;
   std::string arguments_json;
+  /// Unique in the process; names the call in a later cancel. 0: not cancellable.
+  uint64_t id = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
-  return f(caf::meta::type_name("tool_call"), x.name, x.arguments_json);
+  return f(caf::meta::type_name("tool_call"), x.name, x.arguments_json, x.id);
 }
 
 template <class Inspector>
@@ -76,10 +79,17 @@ typename Inspector::result_type inspect(Inspector& f, cache_answer& x) {
 using http_actor = caf::typed_actor<
     caf::replies_to<http_atom, http_request, caf::timespan>::with<http_response>>;
 
+/// A management-API backend that can also stop the work of a cancelled call (the
+/// requests whose `call` is the given id): the breaker and the pool.
+using http_service = http_actor::extend<caf::reacts_to<cancel_atom, uint64_t>>;
+
 /// Anything that performs AMQP work (publish with confirm, basic.get): the AMQP pool
 /// and its connections. The timespan is the time left for the call.
 using amqp_actor = caf::typed_actor<
     caf::replies_to<amqp_atom, amqp_request, caf::timespan>::with<amqp_response>>;
+
+/// An AMQP backend that can also stop the work of a cancelled call.
+using amqp_service = amqp_actor::extend<caf::reacts_to<cancel_atom, uint64_t>>;
 
 /// One cache shard: tool results by cache key, with single-flight misses. fill takes
 /// the key, the result, its time to live and the flight id from the lookup, and
@@ -102,8 +112,11 @@ using l2_actor = caf::typed_actor<
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as
 /// tool results with isError.
+/// cancel stops the backend work of the call with that id (its answer, if one still
+/// comes, is an error the session drops).
 using dispatcher_actor = caf::typed_actor<
-    caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>>;
+    caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>,
+    caf::reacts_to<cancel_atom, uint64_t>>;
 
 /// One MCP client session. Lines come from the transport; an oversized line is
 /// reported by its size only; eof starts an orderly end.

@@ -11,9 +11,22 @@ namespace {
 
 using l2_ptr = l2_actor::stateful_pointer<redis_l2_state>;
 
+// Whether a call may go to Redis now; the error to answer with when not.
+caf::error refused(l2_ptr self) {
+  auto& st = self->state;
+  if (st.rule.allow(self->clock().now()))
+    return {};
+  return make_error(ec::unavailable, "the Redis L2 cache is unavailable; its circuit "
+                                     "breaker is open");
+}
+
 // Remembers whether Redis answered, and says so when that changes.
 void note(l2_ptr self, const caf::error& err) {
   auto& st = self->state;
+  if (err)
+    st.rule.on_failure(self->clock().now());
+  else
+    st.rule.on_success(self->clock().now());
   if (err && st.up)
     spdlog::warn("the Redis L2 cache is unavailable ({}); serving from memory and the "
                  "broker until it is back",
@@ -28,11 +41,14 @@ void note(l2_ptr self, const caf::error& err) {
 l2_actor::behavior_type redis_l2(l2_ptr self, redis_l2_config cfg) {
   auto client = std::make_shared<redis_client>(cfg.endpoint);
   self->state.client = client;
+  self->state.rule = circuit_breaker{cfg.breaker};
   self->state.cfg = std::move(cfg);
   abort_on_shutdown(self, self->state.cfg.shutdown, client);
   return {
       [self](lookup_atom, const std::string& key) -> caf::result<bool, std::string> {
         auto& st = self->state;
+        if (auto err = refused(self))
+          return err;
         auto value = st.client->get(st.cfg.namespace_prefix + key, st.cfg.timeout);
         note(self, value ? caf::error{} : value.error());
         if (!value)
@@ -44,6 +60,8 @@ l2_actor::behavior_type redis_l2(l2_ptr self, redis_l2_config cfg) {
       [self](fill_atom, const std::string& key, const std::string& value,
              caf::timespan ttl) {
         auto& st = self->state;
+        if (refused(self))
+          return;
         note(self,
              st.client->set(st.cfg.namespace_prefix + key, value,
                             std::chrono::duration_cast<std::chrono::milliseconds>(ttl),
@@ -52,6 +70,8 @@ l2_actor::behavior_type redis_l2(l2_ptr self, redis_l2_config cfg) {
       [self](invalidate_atom,
              const std::vector<std::string>& prefixes) -> caf::result<uint64_t> {
         auto& st = self->state;
+        if (auto err = refused(self))
+          return err;
         std::vector<std::string> keys;
         keys.reserve(prefixes.size());
         for (auto& p : prefixes)

@@ -1,5 +1,7 @@
 #include "actors/session.hpp"
 
+#include <atomic>
+
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -36,6 +38,13 @@ void finish_line(session_ptr self) {
 void log_to_client(session_ptr self, log_level level, const std::string& text) {
   if (self->state.mcp->wants(level))
     self->state.out->send(mcp_session::log_notification(level, "warren", text));
+}
+
+// Tool calls are numbered across the process, so that a cancel names exactly one
+// whichever session sent it.
+uint64_t next_call_id() {
+  static std::atomic<uint64_t> next{0};
+  return ++next;
 }
 
 // Answers a call that is still pending (not cancelled); returns false otherwise.
@@ -80,10 +89,13 @@ void start_call(session_ptr self, call_action call) {
   }
   auto id = call.id_json;
   auto tool = call.tool;
-  self->request(dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
-                call_atom::value,
-                tool_call{std::move(call.tool), std::move(call.arguments_json)},
-                st.cfg.request_timeout)
+  auto call_id = next_call_id();
+  st.pending[id].call = call_id;
+  self->request(
+          dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
+          call_atom::value,
+          tool_call{std::move(call.tool), std::move(call.arguments_json), call_id},
+          st.cfg.request_timeout)
       .then(
           [self, id, tool](tool_result& result) {
             auto started = self->state.pending.count(id) > 0
@@ -123,10 +135,17 @@ void handle_line(session_ptr self, const std::string& line) {
                    finish_line(self);
                  },
                  [&](cancel_action& cancel) {
-                   // The work may still finish; its answer is then dropped.
-                   if (st.pending.erase(cancel.request_id_json) > 0)
+                   // The backends stop the call's work; should an answer still come,
+                   // it is dropped.
+                   if (auto i = st.pending.find(cancel.request_id_json);
+                       i != st.pending.end()) {
                      spdlog::debug("request {} cancelled by the client",
                                    cancel.request_id_json);
+                     if (auto dispatcher = st.dispatcher();
+                         dispatcher && i->second.call)
+                       self->send(dispatcher, cancel_atom::value, i->second.call);
+                     st.pending.erase(i);
+                   }
                    finish_line(self);
                  },
                  [&](call_action& call) { start_call(self, std::move(call)); },

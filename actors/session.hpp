@@ -42,6 +42,7 @@ struct session_state {
     std::string tool;
     std::string progress_token_json;
     caf::actor_clock::time_point started;
+    uint64_t call = 0; ///< the id the dispatcher knows it by
   };
 
   std::shared_ptr<const tool_catalog> catalog;

@@ -47,6 +47,8 @@ struct amqp_request {
   kind what = kind::publish;
   amqp_publish publish;
   amqp_get get;
+  /// The tool call this request serves (see http_request::call); 0 for none.
+  uint64_t call = 0;
 };
 
 /// One message basic.get returned.
@@ -97,7 +99,7 @@ typename Inspector::result_type inspect(Inspector& f, amqp_get& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_request& x) {
-  return f(caf::meta::type_name("amqp_request"), x.what, x.publish, x.get);
+  return f(caf::meta::type_name("amqp_request"), x.what, x.publish, x.get, x.call);
 }
 
 template <class Inspector>

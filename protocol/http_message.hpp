@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <caf/meta/type_name.hpp>
@@ -12,6 +13,9 @@ struct http_request {
   std::string method = "GET";
   std::string target;
   std::string body; ///< JSON; empty for GET and DELETE
+  /// The tool call this request serves, so that cancelling the call can stop it; 0
+  /// for work no single call owns (a cache fill that other callers wait for).
+  uint64_t call = 0;
 };
 
 /// The API's answer: the HTTP status and the body as received.
@@ -22,7 +26,7 @@ struct http_response {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {
-  return f(caf::meta::type_name("http_request"), x.method, x.target, x.body);
+  return f(caf::meta::type_name("http_request"), x.method, x.target, x.body, x.call);
 }
 
 template <class Inspector>

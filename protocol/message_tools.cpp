@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdio>
+#include <random>
 
 #include "protocol/base64.hpp"
 #include "protocol/json_text.hpp"
@@ -23,6 +25,14 @@ std::string check_publish(const rj::Value& args) {
   return {};
 }
 
+std::string generated_message_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  char text[24];
+  std::snprintf(text, sizeof(text), "warren-%016llx",
+                static_cast<unsigned long long>(random()));
+  return text;
+}
+
 void build_publish(const tool_spec&, const rj::Value& args, operation& op) {
   op.backend = backend_kind::amqp;
   op.amqp.what = amqp_request::kind::publish;
@@ -43,6 +53,10 @@ void build_publish(const tool_spec&, const rj::Value& args, operation& op) {
   p.persistent = bool_arg(args, "persistent");
   p.mandatory = bool_arg(args, "mandatory");
   p.message_id = string_arg(args, "message_id");
+  // Every message gets an id, so that a publish whose confirm never came can be
+  // looked for in the queue (and told apart from a second try).
+  if (p.message_id.empty())
+    p.message_id = generated_message_id();
   p.correlation_id = string_arg(args, "correlation_id");
   p.reply_to = string_arg(args, "reply_to");
   if (has_arg(args, "expiration_ms"))
@@ -52,8 +66,9 @@ void build_publish(const tool_spec&, const rj::Value& args, operation& op) {
   invalidate_queues(op, p.vhost, "");
 }
 
-tool_result shape_publish(const amqp_response& response, const rj::Value& args,
-                          const catalog_options&) {
+tool_result shape_publish(const amqp_request& sent, const amqp_response& response,
+                          const rj::Value& args, const catalog_options&) {
+  const auto& id = sent.publish.message_id;
   auto exchange = string_arg(args, "exchange");
   auto routing_key = string_arg(args, "routing_key");
   switch (response.result) {
@@ -64,9 +79,7 @@ tool_result shape_publish(const amqp_response& response, const rj::Value& args,
     out.AddMember("confirmed", true, alloc);
     out.AddMember("exchange", rj::Value(exchange, alloc), alloc);
     out.AddMember("routing_key", rj::Value(routing_key, alloc), alloc);
-    if (has_arg(args, "message_id"))
-      out.AddMember("message_id", rj::Value(string_arg(args, "message_id"), alloc),
-                    alloc);
+    out.AddMember("message_id", rj::Value(id, alloc), alloc);
     return success(out);
   }
   case amqp_response::outcome::returned: {
@@ -77,13 +90,14 @@ tool_result shape_publish(const amqp_response& response, const rj::Value& args,
         "the broker returned the message as unroutable (" + std::to_string(code) + " " +
         text + "): no queue is bound to exchange " +
         quoted(exchange.empty() ? std::string{"(default)"} : exchange) +
-        " with routing key " + quoted(routing_key) +
-        ". Nothing was stored. list_bindings shows where the exchange routes.");
+        " with routing key " + quoted(routing_key) + ". Message " + quoted(id) +
+        " was not stored. list_bindings shows where the exchange routes.");
   }
   case amqp_response::outcome::nacked:
     return tool_catalog::failure(
-        "the broker refused the message (nack); it was not stored. Try again; if it "
-        "keeps happening, check the broker's health (health_check).");
+        "the broker refused message " + quoted(id) +
+        " (nack); it was not stored. Try again; if it keeps happening, check the "
+        "broker's health (health_check).");
   default:
     return tool_catalog::failure(
         "internal error: the AMQP backend answered a publish with deliveries");
@@ -185,8 +199,8 @@ rj::Value message_of(const amqp_delivery& d, std::size_t max_body_bytes,
   return m;
 }
 
-tool_result shape_get(const amqp_response& response, const rj::Value& args,
-                      const catalog_options& options) {
+tool_result shape_get(const amqp_request&, const amqp_response& response,
+                      const rj::Value& args, const catalog_options& options) {
   if (response.result != amqp_response::outcome::delivered)
     return tool_catalog::failure(
         "internal error: the AMQP backend answered a get with a publish outcome");
@@ -257,7 +271,11 @@ const spec_list& message_tool_specs() {
                     R"("mandatory":{"type":"boolean","default":true,"description":)"
                     R"("Return it as an error when no queue receives it (default )"
                     R"(true)."},)" +
-                    text_property("message_id", "Application message id.") + "," +
+                    text_property("message_id",
+                                  "Application message id; warren assigns one "
+                                  "(warren-<hex>) when none is given, and "
+                                  "names it in the result.") +
+                    "," +
                     text_property("correlation_id",
                                   "Correlates a reply with a request.") +
                     "," + text_property("reply_to", "Queue for replies.") +
@@ -269,7 +287,7 @@ const spec_list& message_tool_specs() {
             R"({"type":"object","properties":{"published":{"type":"boolean"},)"
             R"("confirmed":{"type":"boolean","description":"the broker confirmed it"},)"
             R"("exchange":{"type":"string"},"routing_key":{"type":"string"},)"
-            R"("message_id":{"type":"string"}},"required":["published","confirmed"]})",
+            R"("message_id":{"type":"string"}},"required":["published","confirmed","message_id"]})",
             build_publish,
             nullptr,
             nullptr,

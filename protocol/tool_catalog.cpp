@@ -442,7 +442,7 @@ tool_result tool_catalog::shape_amqp(const operation& op,
   if (!e || !e->spec->shape_amqp)
     return failure("internal error: " + quoted(op.tool) + " does not use AMQP");
   auto args = parsed_arguments(op);
-  return e->spec->shape_amqp(response, args, impl_->options);
+  return e->spec->shape_amqp(op.amqp, response, args, impl_->options);
 }
 
 tool_result tool_catalog::shape(const operation& op,

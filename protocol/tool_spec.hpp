@@ -88,7 +88,9 @@ using answers_fn = bool (*)(const tool_spec&, const std::vector<http_response>& 
 using review_fn = std::optional<tool_result> (*)(const tool_spec&,
                                                  const rj::Value& body,
                                                  const rj::Value& args);
-using amqp_shape_fn = tool_result (*)(const amqp_response&, const rj::Value& args,
+/// Shapes the broker's answer to `sent`, the AMQP request the tool built.
+using amqp_shape_fn = tool_result (*)(const amqp_request& sent, const amqp_response&,
+                                      const rj::Value& args,
                                       const catalog_options& options);
 using message_fn = std::string (*)(const rj::Value& args);
 

@@ -154,8 +154,11 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   auto pool =
       pool_settings(cfg, cfg.http_pool_min, cfg.http_pool_max, "management API");
   auto start_pool = [conn, pool](caf::local_actor* self) {
-    connection_factory factory = [conn](caf::local_actor* owner) {
-      return owner->spawn<caf::detached>(http_connection, conn);
+    connection_factory factory = [conn](caf::local_actor* owner,
+                                        std::shared_ptr<shutdown_signal> abort) {
+      auto own = conn;
+      own.abort = std::move(abort);
+      return owner->spawn<caf::detached>(http_connection, std::move(own));
     };
     return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
   };
@@ -189,7 +192,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   if (!shard_names.empty() && cfg.cache_backend == "redis") {
     if (auto redis = parse_redis_url(cfg.redis_url)) {
       redis_l2_config l2_cfg{*redis, "warren:", std::chrono::milliseconds{200},
-                             shutdown};
+                             shutdown, breaker_rule(cfg)};
       l2_child.push_back({l2_name, [l2_cfg](caf::local_actor* self) {
                             return caf::actor_cast<caf::actor>(
                                 self->spawn<caf::detached>(redis_l2, l2_cfg));
@@ -202,28 +205,30 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   }
   auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
-        self->spawn(dispatcher, catalog, registry_lookup<http_actor>(sys, mgmt_name),
-                    registry_lookup<amqp_actor>(sys, amqp_name), cache));
+        self->spawn(dispatcher, catalog, registry_lookup<http_service>(sys, mgmt_name),
+                    registry_lookup<amqp_service>(sys, amqp_name), cache));
   };
   auto amqp_pool = pool_settings(cfg, 0, cfg.amqp_pool_max, "AMQP");
   auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
-    amqp_connection_factory factory = [amqp, shutdown](caf::local_actor* owner,
-                                                       const std::string& vhost) {
-      return owner->spawn<caf::detached>(amqp_connection,
-                                         amqp_connection_config{amqp, vhost, shutdown});
-    };
+    amqp_connection_factory factory =
+        [amqp, shutdown](caf::local_actor* owner, const std::string& vhost,
+                         std::shared_ptr<shutdown_signal> abort) {
+          return owner->spawn<caf::detached>(
+              amqp_connection,
+              amqp_connection_config{amqp, vhost, shutdown, std::move(abort)});
+        };
     return caf::actor_cast<caf::actor>(self->spawn(amqp_router, amqp_pool, factory));
   };
   auto mgmt_breaker = [&sys, b = breaker_settings(cfg, "management API", true)](
                           caf::local_actor* self) {
-    return caf::actor_cast<caf::actor>(
-        self->spawn(http_breaker, b, registry_lookup<http_actor>(sys, mgmt_pool_name)));
+    return caf::actor_cast<caf::actor>(self->spawn(
+        http_breaker, b, registry_lookup<http_service>(sys, mgmt_pool_name)));
   };
-  auto amqp_breaker_start = [&sys, b = breaker_settings(cfg, "AMQP broker", false)](
-                                caf::local_actor* self) {
-    return caf::actor_cast<caf::actor>(
-        self->spawn(amqp_breaker, b, registry_lookup<amqp_actor>(sys, amqp_pool_name)));
-  };
+  auto amqp_breaker_start =
+      [&sys, b = breaker_settings(cfg, "AMQP broker", false)](caf::local_actor* self) {
+        return caf::actor_cast<caf::actor>(self->spawn(
+            amqp_breaker, b, registry_lookup<amqp_service>(sys, amqp_pool_name)));
+      };
   // Each pool starts before the breaker in front of it.
   std::vector<child_spec> children{{mgmt_pool_name, start_pool},
                                    {mgmt_name, mgmt_breaker},

@@ -29,11 +29,13 @@ struct script {
   };
   std::deque<step> steps;
   std::vector<std::string> seen; ///< methods and targets received
+  std::vector<uint64_t> cancels;
 };
 
-http_actor::behavior_type scripted_backend(http_actor::pointer self,
-                                           std::shared_ptr<script> s) {
+http_service::behavior_type scripted_backend(http_service::pointer self,
+                                             std::shared_ptr<script> s) {
   return {
+      [s](cancel_atom, uint64_t call) { s->cancels.push_back(call); },
       [s](http_atom, http_request& request,
           caf::timespan) -> caf::result<http_response> {
         s->seen.push_back(request.method + " " + request.target);
@@ -60,7 +62,7 @@ caf::error unreachable() {
 
 struct fixture : test::test_system {
   std::shared_ptr<script> backend_script = std::make_shared<script>();
-  http_actor backend;
+  http_service backend;
   http_breaker_actor guard;
 
   void start(breaker_config cfg) {
@@ -71,12 +73,13 @@ struct fixture : test::test_system {
     run();
   }
 
-  std::shared_ptr<outcome> ask(std::string method = "GET", caf::timespan budget = 30s) {
+  std::shared_ptr<outcome> ask(std::string method = "GET", caf::timespan budget = 30s,
+                               uint64_t call = 0) {
     auto out = std::make_shared<outcome>();
     auto to = guard;
-    spawn([out, to, method, budget](caf::event_based_actor* self) {
+    spawn([out, to, method, budget, call](caf::event_based_actor* self) {
       self->request(to, caf::infinite, http_atom::value,
-                    http_request{method, "/api/queues", ""}, budget)
+                    http_request{method, "/api/queues", "", call}, budget)
           .then(
               [out](http_response& response) {
                 out->done = true;
@@ -287,4 +290,21 @@ TEST_CASE_FIXTURE(fixture, "the retry budget caps retries when everything fails"
   CHECK(state().counters.retries >= 2);
   CHECK(state().counters.budget_refusals > 0);
   CHECK(backend_script->seen.size() == 50 + state().counters.retries);
+}
+
+TEST_CASE_FIXTURE(fixture, "a cancel ends a call waiting for its retry, and is passed "
+                           "to the pool") {
+  auto cfg = no_retries();
+  cfg.retry.attempts = 3;
+  start(cfg);
+  fail_next(1);
+  auto r = ask("GET", 30s, 9);
+  REQUIRE_FALSE(r->done); // its retry is pending
+  caf::anon_send(guard, cancel_atom::value, uint64_t{9});
+  run();
+  REQUIRE(r->done);
+  CHECK(code_of(r->error) == ec::cancelled);
+  CHECK(backend_script->cancels == std::vector<uint64_t>{9});
+  advance(2s); // the retry timer fires and finds nothing to do
+  CHECK(backend_script->seen.size() == 1);
 }

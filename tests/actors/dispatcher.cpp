@@ -25,16 +25,18 @@ struct backend_script {
   http_response response{200, "{}"};
   caf::error failure;
   std::vector<http_request> requests;
+  std::vector<uint64_t> cancels; ///< call ids the backend was asked to stop
 };
 
 struct fake_backend_state {
   std::vector<caf::typed_response_promise<http_response>> held;
 };
 
-http_actor::behavior_type
-fake_backend(http_actor::stateful_pointer<fake_backend_state> self,
+http_service::behavior_type
+fake_backend(http_service::stateful_pointer<fake_backend_state> self,
              std::shared_ptr<backend_script> script) {
   return {
+      [script](cancel_atom, uint64_t call) { script->cancels.push_back(call); },
       [self, script](http_atom, const http_request& request,
                      caf::timespan) -> caf::result<http_response> {
         script->requests.push_back(request);
@@ -62,7 +64,7 @@ struct outcome {
 
 struct fixture : test::test_system {
   std::shared_ptr<backend_script> script = std::make_shared<backend_script>();
-  http_actor backend;
+  http_service backend;
   bool backend_available = true;
   dispatcher_actor dispatch;
 
@@ -70,7 +72,9 @@ struct fixture : test::test_system {
     backend = spawn(fake_backend, script);
     dispatch = spawn(
         dispatcher, std::make_shared<const tool_catalog>(),
-        [this]() -> http_actor { return backend_available ? backend : http_actor{}; },
+        [this]() -> http_service {
+          return backend_available ? backend : http_service{};
+        },
         amqp_lookup{}, cache_access{});
     run();
   }
@@ -78,11 +82,11 @@ struct fixture : test::test_system {
   // Calls a tool from an actor of its own and runs; the outcome fills in when the
   // dispatcher answers.
   std::shared_ptr<outcome> call(std::string name, std::string arguments,
-                                caf::timespan budget = 5s) {
+                                caf::timespan budget = 5s, uint64_t id = 0) {
     auto out = std::make_shared<outcome>();
     auto to = dispatch;
-    spawn([out, to, name, arguments, budget](caf::event_based_actor* self) {
-      self->request(to, caf::infinite, call_atom::value, tool_call{name, arguments},
+    spawn([out, to, name, arguments, budget, id](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, call_atom::value, tool_call{name, arguments, id},
                     budget)
           .then(
               [out](tool_result& result) {
@@ -219,4 +223,15 @@ TEST_CASE_FIXTURE(fixture, "a non-2xx answer becomes an isError result, not a pr
   REQUIRE(out->result);
   CHECK(out->result->is_error);
   CHECK(text_of(*out->result).find("nope") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "a call's requests carry its id, and a cancel for it "
+                           "reaches the backend") {
+  script->how = backend_script::mode::hold;
+  auto out = call("list_queues", "{}", 5s, 7);
+  REQUIRE(script->requests.size() == 1);
+  CHECK(script->requests[0].call == 7);
+  caf::anon_send(dispatch, cancel_atom::value, uint64_t{7});
+  run();
+  CHECK(script->cancels == std::vector<uint64_t>{7});
 }

@@ -25,6 +25,8 @@ struct connection_log {
   std::vector<int> requests;           ///< requests received, per connection
   std::vector<std::string> targets;    ///< targets received, over all connections
   std::size_t stopped = 0;             ///< connections that have terminated
+  std::vector<std::shared_ptr<shutdown_signal>> aborts; ///< per connection
+  std::size_t aborted = 0;                              ///< abort signals fired
 };
 
 // A connection that holds every request until the test releases it.
@@ -93,7 +95,11 @@ struct fixture : test::test_system {
 
   void start(http_pool_config cfg) {
     auto log_ptr = log;
-    connection_factory factory = [log_ptr](caf::local_actor* self) -> http_actor {
+    connection_factory factory =
+        [log_ptr](caf::local_actor* self,
+                  std::shared_ptr<shutdown_signal> abort) -> http_actor {
+      abort->subscribe([log_ptr] { ++log_ptr->aborted; });
+      log_ptr->aborts.push_back(abort);
       auto index = log_ptr->connections.size();
       log_ptr->requests.push_back(0);
       auto conn = self->spawn(fake_connection, log_ptr, index);
@@ -106,12 +112,13 @@ struct fixture : test::test_system {
 
   // Sends one request from an actor of its own and runs; the outcome fills in when
   // the pool answers, so a test can see that an answer has NOT come yet.
-  std::shared_ptr<outcome> ask(std::string target, caf::timespan budget = 30s) {
+  std::shared_ptr<outcome> ask(std::string target, caf::timespan budget = 30s,
+                               uint64_t call = 0) {
     auto out = std::make_shared<outcome>();
     auto to = pool;
-    spawn([out, to, target, budget](caf::event_based_actor* self) {
+    spawn([out, to, target, budget, call](caf::event_based_actor* self) {
       self->request(to, caf::infinite, http_atom::value,
-                    http_request{"GET", target, ""}, budget)
+                    http_request{"GET", target, "", call}, budget)
           .then(
               [out](http_response& response) {
                 out->done = true;
@@ -457,4 +464,39 @@ TEST_CASE_FIXTURE(fixture, "the pool counts connections opened and reused, and "
   CHECK(counters.reused == 3); // a, b (after waiting) and c on the one connection
   CHECK(counters.exhausted == 1);
   CHECK(counters.waited == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "a cancelled call waiting for a connection leaves the queue "
+                           "and never reaches one") {
+  start(config(1, 1));
+  auto a = ask("/a", 60s, 1);
+  auto b = ask("/b", 60s, 2);
+  caf::anon_send(pool, cancel_atom::value, uint64_t{2});
+  run();
+  REQUIRE(b->done);
+  CHECK(code_of(b->error) == ec::cancelled);
+  CHECK(pool_state().waiting.empty());
+  release(0);
+  CHECK(answered_with(a, "/a"));
+  CHECK(log->targets == std::vector<std::string>{"/a"});
+  CHECK(log->aborted == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "a cancelled call at work has its connection aborted and "
+                           "replaced, and the next caller gets a fresh one") {
+  start(config(1, 1));
+  auto a = ask("/a", 60s, 5);
+  auto b = ask("/b", 60s, 6); // waits for the only connection
+  caf::anon_send(pool, cancel_atom::value, uint64_t{5});
+  run();
+  REQUIRE(a->done);
+  CHECK(code_of(a->error) == ec::cancelled);
+  CHECK(log->aborted == 1);
+  CHECK(log->stopped >= 1); // the aborted connection is not reused
+  // The waiter got a new connection.
+  REQUIRE(log->connections.size() == 2);
+  CHECK(log->requests[1] == 1);
+  release(1);
+  CHECK(answered_with(b, "/b"));
+  CHECK(pool_state().counters.cancelled == 1);
 }

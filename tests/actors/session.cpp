@@ -34,6 +34,7 @@ using fake_dispatcher_actor =
 struct fake_dispatcher_state {
   std::vector<caf::typed_response_promise<tool_result>> held;
   std::vector<tool_call> calls;
+  std::vector<uint64_t> cancels;
 };
 
 fake_dispatcher_actor::behavior_type
@@ -46,6 +47,7 @@ fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> s
         self->state.held.push_back(rp);
         return rp;
       },
+      [self](cancel_atom, uint64_t call) { self->state.cancels.push_back(call); },
       // ok=true: answer the oldest call with `text` as result JSON; ok=false: fail it
       // with invalid_params and `text` as message.
       [self](answer_atom, bool ok, const std::string& text) {
@@ -129,6 +131,22 @@ TEST_CASE_FIXTURE(fixture, "a cancelled call is never answered, even when its re
   answer(true, R"({"content":[],"isError":false})");
   CHECK(out->lines.empty());
   CHECK(out->released == 2); // the cancel line, then the call once its work ended
+}
+
+TEST_CASE_FIXTURE(fixture, "cancelling a call tells the dispatcher to stop that call's "
+                           "work, by the id it was sent with") {
+  line(call_line);
+  line(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
+  auto& st =
+      dynamic_cast<
+          caf::stateful_actor<fake_dispatcher_state, fake_dispatcher_actor::base>&>(
+          *caf::actor_cast<caf::abstract_actor*>(fake))
+          .state;
+  REQUIRE(st.calls.size() == 1);
+  CHECK(st.calls[0].id != 0);
+  CHECK(st.cancels == std::vector<uint64_t>{st.calls[0].id});
+  answer(true, R"({"content":[],"isError":false})");
 }
 
 TEST_CASE_FIXTURE(fixture, "invalid arguments reported by the dispatcher become a "

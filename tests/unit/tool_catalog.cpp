@@ -1249,13 +1249,29 @@ TEST_CASE("a returned or nacked publish is an error that says nothing was stored
   returned.reply_text = "NO_ROUTE";
   CHECK(error_text(writing_catalog().shape_amqp(op, returned))
             .rfind("the broker returned the message as unroutable (312 NO_ROUTE): no "
-                   "queue is "
-                   "bound to exchange 'x' with routing key 'k'. Nothing was stored.",
+                   "queue is bound to exchange 'x' with routing key 'k'. Message "
+                   "'" +
+                       op.amqp.publish.message_id + "' was not stored.",
                    0) == 0);
   amqp_response nacked;
   nacked.result = amqp_response::outcome::nacked;
   CHECK(contains(error_text(writing_catalog().shape_amqp(op, nacked)),
-                 "the broker refused the message (nack); it was not stored"));
+                 "the broker refused message '" + op.amqp.publish.message_id +
+                     "' (nack); it was not stored"));
+}
+
+TEST_CASE("a publish without a message_id gets a fresh one, named in its result") {
+  auto a =
+      writing("publish_message", R"({"exchange":"x","routing_key":"k","body":"b"})");
+  auto b =
+      writing("publish_message", R"({"exchange":"x","routing_key":"k","body":"b"})");
+  CHECK(a.amqp.publish.message_id.rfind("warren-", 0) == 0);
+  CHECK(a.amqp.publish.message_id.size() == 23);
+  CHECK(a.amqp.publish.message_id != b.amqp.publish.message_id);
+  amqp_response confirmed;
+  confirmed.result = amqp_response::outcome::confirmed;
+  auto out = structured(writing_catalog().shape_amqp(a, confirmed));
+  CHECK(str(out["message_id"]) == a.amqp.publish.message_id);
 }
 
 TEST_CASE("fetched messages show text bodies, base64 for binary, and cut long ones") {
