@@ -1,4 +1,5 @@
 #include "protocol/json_text.hpp"
+#include "protocol/json_writer.hpp"
 
 #include <cstdint>
 
@@ -85,6 +86,58 @@ std::string clip_utf8(std::string_view text, std::size_t max_bytes) {
   std::string out{text.substr(0, utf8_prefix(text, max_bytes))};
   out += "...";
   return out;
+}
+
+} // namespace warren
+
+namespace warren {
+
+namespace {
+
+// The value of the four hex digits at text[at..at+4), or -1.
+long hex4(std::string_view text, std::size_t at) {
+  if (at + 4 > text.size())
+    return -1;
+  long v = 0;
+  for (std::size_t i = at; i < at + 4; ++i) {
+    char c = text[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+} // namespace
+
+std::size_t unpaired_surrogate_escape(std::string_view json) {
+  for (std::size_t i = 0; i + 1 < json.size(); ++i) {
+    if (json[i] != '\\')
+      continue;
+    if (json[i + 1] != 'u') {
+      ++i; // an escape pair such as \\ or \": its second byte starts nothing
+      continue;
+    }
+    auto v = hex4(json, i + 2);
+    if (v >= 0xDC00 && v <= 0xDFFF)
+      return i; // a low half with no high half before it
+    if (v >= 0xD800 && v <= 0xDBFF) {
+      auto next = i + 6;
+      auto low = next + 1 < json.size() && json[next] == '\\' && json[next + 1] == 'u'
+                     ? hex4(json, next + 2)
+                     : -1;
+      if (low < 0xDC00 || low > 0xDFFF)
+        return i;
+      i = next + 5; // the pair is fine; go on after it
+      continue;
+    }
+    i += 1;
+  }
+  return std::string_view::npos;
 }
 
 } // namespace warren

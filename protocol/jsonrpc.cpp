@@ -1,4 +1,5 @@
 #include "protocol/jsonrpc.hpp"
+#include "protocol/json_writer.hpp"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -17,6 +18,13 @@ bool valid_id(const rapidjson::Value& id) {
 jsonrpc_message parse_jsonrpc(std::string_view line) {
   jsonrpc_message msg;
   auto& doc = msg.document;
+  if (auto at = unpaired_surrogate_escape(line); at != std::string_view::npos) {
+    msg.error = make_error(ec::parse_error,
+                           "parse error at byte " + std::to_string(at) +
+                               ": a \\u escape is half of a UTF-16 surrogate pair, "
+                               "which is no character");
+    return msg;
+  }
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
   if (doc.HasParseError()) {
     msg.error = make_error(ec::parse_error,
@@ -136,14 +144,14 @@ std::string make_notification(std::string_view method, std::string_view params_j
 
 std::string to_json(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  json_writer<rapidjson::StringBuffer> writer(buffer);
   value.Accept(writer);
   return {buffer.GetString(), buffer.GetSize()};
 }
 
 std::string quote_json(std::string_view text) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  json_writer<rapidjson::StringBuffer> writer(buffer);
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
   return {buffer.GetString(), buffer.GetSize()};
 }

@@ -8,11 +8,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "protocol/json_writer.hpp"
+
 namespace warren::tools {
 
 std::string to_json(const rj::Value& value) {
   rj::StringBuffer buf;
-  rj::Writer<rj::StringBuffer> writer(buf);
+  json_writer<rj::StringBuffer> writer(buf);
   value.Accept(writer);
   return {buf.GetString(), buf.GetSize()};
 }
@@ -87,6 +89,9 @@ std::string parse_arguments(std::string_view text, rj::Document& args) {
              : text.substr(first, text.find_last_not_of(blank) - first + 1);
   if (text.empty() || text == "null")
     text = "{}";
+  if (auto at = unpaired_surrogate_escape(text); at != std::string_view::npos)
+    return "not valid JSON (a \\u escape at offset " + std::to_string(at) +
+           " is half of a UTF-16 surrogate pair, which is no character)";
   args.Parse<parse_flags>(text.data(), text.size());
   if (args.HasParseError())
     return "not valid JSON (" +
@@ -121,7 +126,7 @@ rj::Value copy_bounded(const rj::Value& src, rj::Document::AllocatorType& alloc,
 
 tool_result text_result(std::string_view text, bool structured, bool is_error) {
   rj::StringBuffer buf;
-  rj::Writer<rj::StringBuffer> w(buf);
+  json_writer<rj::StringBuffer> w(buf);
   w.StartObject();
   w.Key("content");
   w.StartArray();

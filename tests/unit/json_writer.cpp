@@ -1,0 +1,69 @@
+#include "protocol/json_writer.hpp"
+
+#include <doctest/doctest.h>
+
+#include <limits>
+#include <string>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "protocol/json_text.hpp"
+#include "protocol/jsonrpc.hpp"
+
+using namespace warren;
+
+namespace {
+
+std::string written(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  json_writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+} // namespace
+
+TEST_CASE("the JSON writer replaces bytes that are not UTF-8 in strings and keys") {
+  rapidjson::Document doc(rapidjson::kObjectType);
+  std::string bad = "a\xed\xb7\x9d"
+                    "b"; // a lone low surrogate, as "\udddd" parses
+  doc.AddMember(rapidjson::Value(bad, doc.GetAllocator()),
+                rapidjson::Value(bad, doc.GetAllocator()), doc.GetAllocator());
+  auto out = written(doc);
+  CHECK(is_utf8(out));
+  rapidjson::Document back;
+  back.Parse<rapidjson::kParseValidateEncodingFlag>(out.data(), out.size());
+  CHECK_FALSE(back.HasParseError());
+}
+
+TEST_CASE("the JSON writer writes a number too large for a double as null") {
+  rapidjson::Document doc;
+  doc.Parse("[10e308, 1.5]");
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(written(doc) == "[null,1.5]");
+  rapidjson::Value inf(std::numeric_limits<double>::infinity());
+  CHECK(written(inf) == "null");
+}
+
+TEST_CASE("unpaired surrogate escapes are found; pairs, other escapes and escaped "
+          "backslashes are not") {
+  auto npos = std::string_view::npos;
+  CHECK(unpaired_surrogate_escape(R"({"a":"\udc07"})") == 6);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\ud83d"})") == 6);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\ud83dx"})") == 6);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\ud83d\u0041"})") == 6);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\ud83d\ude00"})") == npos);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\u00e9\n\"\\"})") == npos);
+  CHECK(unpaired_surrogate_escape(R"({"a":"\\udc07"})") == npos); // an escaped '\'
+  CHECK(unpaired_surrogate_escape(R"("\ud8)") ==
+        npos); // cut short: the parser refuses it
+  CHECK(unpaired_surrogate_escape("") == npos);
+}
+
+TEST_CASE("a JSON-RPC line with a lone surrogate escape is a parse error, not a name "
+          "that cannot be written back") {
+  auto msg = parse_jsonrpc(R"({"jsonrpc":"2.0","id":1,"method":"x\udc07"})");
+  REQUIRE(msg.error);
+  CHECK(message_of(msg.error).find("surrogate") != std::string::npos);
+}
