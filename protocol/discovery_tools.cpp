@@ -150,7 +150,8 @@ bool shape_call(const tool_spec&, const std::vector<http_response>& answers,
   body.Parse<parse_flags>(answer.body.data(), answer.body.size());
   if (body.HasParseError())
     return false;
-  out.AddMember("result", rj::Value(body, alloc), alloc);
+  // Bounded: an answer nested arbitrarily deep must not recurse the copy off the stack.
+  out.AddMember("result", copy_bounded(body, alloc), alloc);
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "protocol/jsonrpc.hpp"
 #include "protocol/json_writer.hpp"
+#include "protocol/tool_json.hpp"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -8,6 +9,9 @@
 namespace warren {
 
 namespace {
+
+// The envelope (params, arguments) on top of the deepest tool arguments, with room.
+constexpr int max_message_depth = tools::max_depth + 8;
 
 bool valid_id(const rapidjson::Value& id) {
   return id.IsString() || id.IsInt64() || id.IsUint64() || id.IsNull();
@@ -25,12 +29,22 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
                                "which is no character");
     return msg;
   }
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
+  // Iterative, and the depth checked before anything walks the document recursively:
+  // a line of a million '[' must not take the stack.
+  doc.Parse<tools::parse_flags>(line.data(), line.size());
   if (doc.HasParseError()) {
     msg.error = make_error(ec::parse_error,
                            std::string{"parse error at byte "} +
                                std::to_string(doc.GetErrorOffset()) + ": " +
                                rapidjson::GetParseError_En(doc.GetParseError()));
+    return msg;
+  }
+  if (tools::depth_of(doc, max_message_depth) > max_message_depth) {
+    msg.error =
+        make_error(ec::invalid_request, "the message nests deeper than " +
+                                            std::to_string(max_message_depth) +
+                                            " levels; tool arguments may nest " +
+                                            std::to_string(tools::max_depth) + " deep");
     return msg;
   }
   if (doc.IsArray()) {

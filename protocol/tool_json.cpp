@@ -61,14 +61,14 @@ bool bool_arg(const rj::Value& args, const char* key) {
   return value && value->IsBool() && value->GetBool();
 }
 
-int depth_of(const rj::Value& value) {
+int depth_of(const rj::Value& value, int limit) {
   std::vector<std::pair<const rj::Value*, int>> todo{{&value, 1}};
   int deepest = 0;
   while (!todo.empty()) {
     auto [v, depth] = todo.back();
     todo.pop_back();
     deepest = std::max(deepest, depth);
-    if (depth > max_depth)
+    if (depth > limit)
       return depth;
     if (v->IsObject()) {
       for (auto& m : v->GetObject())

@@ -34,8 +34,8 @@ bool has_arg(const rj::Value& args, const char* key);
 long long int_arg(const rj::Value& args, const char* key, long long fallback);
 bool bool_arg(const rj::Value& args, const char* key);
 
-/// Deepest nesting level of `value`, walked without recursion (stops past max_depth).
-int depth_of(const rj::Value& value);
+/// Deepest nesting level of `value`, walked without recursion (stops past `limit`).
+int depth_of(const rj::Value& value, int limit = max_depth);
 
 /// Parses tool arguments: "", "null" and blank text mean {}; anything else must be
 /// a JSON object nested at most max_depth deep. Returns "" on success, else what is

@@ -47,7 +47,7 @@ TEST_CASE("a cancelled call frees its management API connection for the next cal
   // Well under the cancelled call's 20 s deadline (the bound is loose on purpose: the
   // point is that the connection did not stay with the cancelled call).
   CHECK(took < 10s);
-  // The cancelled call is never answered.
-  auto late = c->await_response(stuck, 1s);
-  CHECK_FALSE(late);
+  // That the cancelled call itself is never answered is the session's rule, tested
+  // on the deterministic scheduler (tests/actors/session.cpp): here a busy machine
+  // can let its answer out before the cancel arrives.
 }

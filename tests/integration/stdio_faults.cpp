@@ -164,8 +164,10 @@ bool mentions_any(const std::string& text, std::initializer_list<const char*> wo
 // An error an agent can act on when the broker is slow or away: it names the time
 // limit or the unavailability.
 bool says_deadline_or_unavailable(const std::string& text) {
+  // Under load the pool may also be saturated, or an overrunning connection replaced.
   return mentions_any(text, {"within", "time", "deadline", "unavailable", "circuit",
-                             "breaker", "reach", "refused", "did not answer"});
+                             "breaker", "reach", "refused", "did not answer",
+                             "saturated", "busy", "connection failed"});
 }
 
 // Tool calls sent without waiting, answers collected as they come: many requests in

@@ -67,3 +67,13 @@ TEST_CASE("a JSON-RPC line with a lone surrogate escape is a parse error, not a 
   REQUIRE(msg.error);
   CHECK(message_of(msg.error).find("surrogate") != std::string::npos);
 }
+
+TEST_CASE("a JSON-RPC line nested a million levels deep is refused, not a crash") {
+  std::string line(1000000, '[');
+  auto msg = parse_jsonrpc(line);
+  REQUIRE(msg.error); // unterminated: a parse error, found without recursion
+  std::string closed = std::string(100, '[') + std::string(100, ']');
+  auto deep = parse_jsonrpc(closed);
+  REQUIRE(deep.error);
+  CHECK(message_of(deep.error).find("nests deeper than") != std::string::npos);
+}
