@@ -2,6 +2,8 @@
 // each mode does to a live connection what the fault tests rely on.
 
 #include <atomic>
+
+#include "tests/kit/loopback.hpp"
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -22,17 +24,10 @@
 #include "tests/kit/tcp_proxy.hpp"
 
 using namespace std::chrono_literals;
+using warren::loopback;
 using warren::tcp_proxy;
 
 namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
-}
 
 // Echoes every byte back on every connection until destroyed.
 class echo_server {

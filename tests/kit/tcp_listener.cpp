@@ -1,5 +1,7 @@
 #include "tests/kit/tcp_listener.hpp"
 
+#include "tests/kit/loopback.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -25,10 +27,7 @@ int bind_loopback(uint16_t& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     die("tcp_listener: socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  auto addr = loopback(0);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     die("tcp_listener: bind");
   socklen_t len = sizeof addr;
@@ -70,10 +69,7 @@ tcp_listener::tcp_listener(fault f) : fault_(f) {
     // Linux queues backlog + 1 connections; with that one taken, further SYNs are
     // dropped and the client's connect waits.
     backlog_filler_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port_);
+    auto addr = loopback(port_);
     if (backlog_filler_fd_ < 0 ||
         ::connect(backlog_filler_fd_, reinterpret_cast<sockaddr*>(&addr),
                   sizeof addr) != 0)

@@ -1,5 +1,7 @@
 #include "tests/kit/tcp_proxy.hpp"
 
+#include "tests/kit/loopback.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -27,14 +29,6 @@ constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
 [[noreturn]] void die(const char* what) {
   std::perror(what);
   std::abort();
-}
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
 }
 
 void set_nonblocking(int fd) {
