@@ -12,13 +12,6 @@
 
 namespace warren::tools {
 
-std::string to_json(const rj::Value& value) {
-  rj::StringBuffer buf;
-  json_writer<rj::StringBuffer> writer(buf);
-  value.Accept(writer);
-  return {buf.GetString(), buf.GetSize()};
-}
-
 const rj::Value* member(const rj::Value& object, const char* key) {
   if (!object.IsObject())
     return nullptr;

@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include "protocol/jsonrpc.hpp"
 #include "protocol/tool_catalog.hpp"
 
 // RapidJSON helpers shared by the tool tables and the catalog: reading arguments,
@@ -21,7 +22,7 @@ constexpr unsigned parse_flags =
 // accepted in tool arguments; keeps every later recursive walk shallow.
 constexpr int max_depth = 32;
 
-std::string to_json(const rj::Value& value);
+using warren::to_json; // one compact serializer for the whole protocol layer
 
 /// The member `key` of `object`, or nullptr (also when `object` is not an object).
 const rj::Value* member(const rj::Value& object, const char* key);
