@@ -16,9 +16,13 @@ amqp_connection(amqp_actor::stateful_pointer<amqp_connection_state> self,
              caf::timespan budget) -> caf::result<amqp_response> {
         auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
         auto& client = *self->state.client;
-        if (request.what == amqp_request::kind::publish)
-          return client.publish(request.publish, timeout);
-        return client.get(request.get, timeout);
+        auto started = std::chrono::steady_clock::now();
+        auto response = request.what == amqp_request::kind::publish
+                            ? client.publish(request.publish, timeout)
+                            : client.get(request.get, timeout);
+        if (response)
+          response->backend_ns = nanos_since(started);
+        return response;
       },
   };
 }

@@ -2,6 +2,8 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include "actors/status.hpp"
+
 namespace warren {
 
 namespace {
@@ -13,9 +15,9 @@ const std::string& vhost_of(const amqp_request& request) {
 
 } // namespace
 
-amqp_service::behavior_type
-amqp_router(amqp_service::stateful_pointer<amqp_router_state> self, pool_config cfg,
-            amqp_connection_factory factory) {
+amqp_router_actor::behavior_type
+amqp_router(amqp_router_actor::stateful_pointer<amqp_router_state> self,
+            pool_config cfg, amqp_connection_factory factory) {
   self->state.cfg = std::move(cfg);
   self->state.factory = std::move(factory);
   return {
@@ -39,6 +41,34 @@ amqp_router(amqp_service::stateful_pointer<amqp_router_state> self, pool_config 
       [self](cancel_atom, uint64_t call) {
         for (auto& [vhost, pool] : self->state.pools)
           self->send(pool, cancel_atom::value, call);
+      },
+      [self](resize_atom, uint64_t min, uint64_t max) {
+        auto& st = self->state;
+        st.cfg.min = static_cast<std::size_t>(min);
+        st.cfg.max = static_cast<std::size_t>(max);
+        for (auto& [vhost, pool] : st.pools)
+          self->send(pool, resize_atom::value, min, max);
+      },
+      [self](status_atom) -> caf::result<actor_status> {
+        auto& st = self->state;
+        auto s = status_of(self, "router",
+                           std::to_string(st.pools.size()) + " vhost pool(s)");
+        s.name = st.cfg.what;
+        std::vector<caf::actor> pools;
+        std::vector<std::string> names;
+        for (auto& [vhost, pool] : st.pools) {
+          pools.push_back(caf::actor_cast<caf::actor>(pool));
+          names.push_back(st.cfg.what + " vhost " + vhost);
+        }
+        auto promise = self->make_response_promise<actor_status>();
+        gather_status(self, std::move(pools), std::chrono::seconds{1},
+                      [promise, s, names](std::vector<actor_status> kids) mutable {
+                        for (std::size_t i = 0; i < kids.size(); ++i)
+                          kids[i].name = names[i];
+                        s.children = std::move(kids);
+                        promise.deliver(std::move(s));
+                      });
+        return promise;
       },
   };
 }

@@ -22,11 +22,16 @@ struct amqp_router_state {
   std::map<std::string, amqp_protocol::actor> pools; ///< by vhost
 };
 
+/// The router's interface: the AMQP service plus a resize of every pool.
+using amqp_router_actor =
+    amqp_service::extend<caf::reacts_to<resize_atom, uint64_t, uint64_t>>;
+
 /// The AMQP backend: an AMQP connection belongs to one vhost, so the router keeps one
 /// connection pool per vhost (opened on first use) and hands each request to the
-/// pool of its vhost; a cancel goes to every pool.
-amqp_service::behavior_type
-amqp_router(amqp_service::stateful_pointer<amqp_router_state> self, pool_config cfg,
-            amqp_connection_factory factory);
+/// pool of its vhost; a cancel or a resize goes to every pool, and its status lists
+/// them all.
+amqp_router_actor::behavior_type
+amqp_router(amqp_router_actor::stateful_pointer<amqp_router_state> self,
+            pool_config cfg, amqp_connection_factory factory);
 
 } // namespace warren

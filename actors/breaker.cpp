@@ -4,6 +4,7 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/status.hpp"
 #include "protocol/error.hpp"
 
 namespace warren {
@@ -220,6 +221,29 @@ void send_attempt(breaker_ptr<P> self, typename breaker_state<P>::pending call) 
           });
 }
 
+template <class P>
+actor_status breaker_status(breaker_ptr<P> self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto state = st.rule.current(now);
+  std::string words = to_string(state);
+  if (state == circuit_breaker::state::open)
+    words += " (next probe in " + seconds_until(now, st.rule.next_probe()) + ")";
+  auto s = status_of(self, "breaker", std::move(words));
+  s.name = st.cfg.what;
+  s.handled = st.counters.calls;
+  auto put = [&s](const char* name, double value) { add_figure(s, name, value); };
+  put("state", static_cast<double>(state));
+  put("transitions", st.rule.transitions());
+  put("calls", st.counters.calls);
+  put("failures", st.counters.failures);
+  put("rejected", st.counters.rejected);
+  put("retries", st.counters.retries);
+  put("budget_refusals", st.counters.budget_refusals);
+  put("waiting_retry", st.waiting_retry.size());
+  return s;
+}
+
 } // namespace
 
 template <class P>
@@ -244,8 +268,10 @@ breaker(breaker_ptr<P> self, breaker_config cfg,
         auto& st = self->state;
         ++st.counters.calls;
         // An open breaker answers at once; only a call let through gets a promise.
-        if (!admit<P>(self))
+        if (!admit<P>(self)) {
+          ++st.counters.rejected;
           return refusal<P>(self);
+        }
         st.budget.on_call();
         auto promise = self->template make_response_promise<typename P::response>();
         send_attempt<P>(self,
@@ -266,6 +292,28 @@ breaker(breaker_ptr<P> self, breaker_config cfg,
         }
         if (auto backend = st.backend())
           self->send(backend, cancel_atom::value, call);
+      },
+      [self](status_atom) { return breaker_status<P>(self); },
+      [self](trip_atom) {
+        auto& st = self->state;
+        auto before = st.rule.transitions();
+        st.last_failure = "tripped by an operator";
+        st.rule.trip(self->clock().now());
+        report_transition<P>(self, before);
+      },
+      [self](reset_atom) {
+        auto& st = self->state;
+        auto before = st.rule.transitions();
+        st.rule.reset();
+        report_transition<P>(self, before);
+      },
+      [self](configure_atom, breaker_config& cfg) {
+        auto& st = self->state;
+        st.rule.reconfigure(cfg.rule);
+        st.budget = retry_budget{cfg.budget_ratio, cfg.budget_reserve};
+        cfg.what = st.cfg.what;
+        cfg.seed = st.cfg.seed;
+        st.cfg = std::move(cfg);
       },
       [self](retry_atom, uint64_t id) {
         auto& st = self->state;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include <caf/actor_clock.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/circuit_breaker.hpp"
@@ -33,6 +34,7 @@ struct breaker_counters {
   uint64_t failures = 0;        ///< attempts that counted as the backend's failure
   uint64_t retries = 0;         ///< attempts beyond the first
   uint64_t budget_refusals = 0; ///< retries not made for want of budget
+  uint64_t rejected = 0;        ///< calls refused at once while open
 };
 
 template <class Protocol>
@@ -63,10 +65,13 @@ struct breaker_state {
   ~breaker_state();
 };
 
-/// The breaker actor's interface: its pool's service, plus its own retry timer.
+/// The breaker actor's interface: its pool's service; an operator's trip (open now),
+/// reset (close now) and new thresholds and retry settings; its own retry timer.
 template <class Protocol>
-using breaker_actor =
-    typename Protocol::service::template extend<caf::reacts_to<retry_atom, uint64_t>>;
+using breaker_actor = typename Protocol::service::template extend<
+    caf::reacts_to<trip_atom>, caf::reacts_to<reset_atom>,
+    caf::reacts_to<configure_atom, breaker_config>,
+    caf::reacts_to<retry_atom, uint64_t>>;
 
 /// One per backend, in front of its pool: while the backend answers it passes calls
 /// through (and retries idempotent ones that failed in a retryable way, with backoff
@@ -87,3 +92,6 @@ using amqp_breaker_actor = breaker_actor<amqp_protocol>;
 inline constexpr auto amqp_breaker = &breaker<amqp_protocol>;
 
 } // namespace warren
+
+// Sent by the console within the process only.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(warren::breaker_config)

@@ -4,6 +4,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include "actors/status.hpp"
 #include "protocol/error.hpp"
 
 namespace warren {
@@ -87,6 +88,24 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           st.orphans.erase(o);
         }
         return false;
+      },
+      [self](status_atom) {
+        auto& st = self->state;
+        auto s = status_of(self, "cache_shard",
+                           std::to_string(st.map.size()) + " entries, " +
+                               std::to_string(st.flights.size()) + " fetching");
+        auto& c = st.map.stats();
+        s.handled = c.hits + c.misses;
+        auto put = [&s](const char* name, double value) { add_figure(s, name, value); };
+        put("hits", c.hits);
+        put("misses", c.misses);
+        put("evictions", c.evictions);
+        put("expirations", c.expirations);
+        put("invalidations", c.invalidations);
+        put("entries", st.map.size());
+        put("bytes", st.map.bytes());
+        put("flights", st.flights.size());
+        return s;
       },
       [self](invalidate_atom, const std::vector<std::string>& prefixes) -> uint64_t {
         auto& st = self->state;

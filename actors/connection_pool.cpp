@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/pool_policy.hpp"
+#include "actors/status.hpp"
 #include "protocol/error.hpp"
 
 namespace warren {
@@ -59,6 +60,10 @@ void finish(pool_ptr<P> self, const caf::actor_addr& addr,
     ++st.counters.broken;
     self->demonitor(addr);
     self->send_exit(call.conn.handle, caf::exit_reason::kill);
+  } else if (st.total() >= st.cfg.max) {
+    // The pool was resized below what it holds: this one goes.
+    self->demonitor(addr);
+    self->send_exit(call.conn.handle, caf::exit_reason::user_shutdown);
   } else {
     st.idle.push_back({std::move(call.conn), self->clock().now()});
   }
@@ -173,6 +178,74 @@ void close_idle(pool_ptr<P> self) {
   st.idle.erase(st.idle.begin(), st.idle.begin() + static_cast<std::ptrdiff_t>(closed));
 }
 
+void close_connection(caf::local_actor* self, const caf::actor_addr& addr,
+                      const caf::actor& handle) {
+  self->demonitor(addr);
+  self->send_exit(handle, caf::exit_reason::user_shutdown);
+}
+
+// New bounds from an operator: open connections up to the new min, close idle ones
+// above the new max (busy ones close when their call ends, see finish()).
+template <class P>
+void resize(pool_ptr<P> self, std::size_t min, std::size_t max) {
+  auto& st = self->state;
+  st.cfg.max = std::max<std::size_t>(1, max);
+  st.cfg.min = std::min(min, st.cfg.max);
+  while (!st.idle.empty() && st.total() > st.cfg.max) {
+    auto& coldest = st.idle.front().conn.handle;
+    close_connection(self, coldest.address(), caf::actor_cast<caf::actor>(coldest));
+    st.idle.erase(st.idle.begin());
+  }
+  while (st.total() < st.cfg.min)
+    st.idle.push_back({spawn_connection<P>(self), self->clock().now()});
+  serve_waiters<P>(self);
+}
+
+template <class P>
+actor_status pool_status(pool_ptr<P> self) {
+  auto& st = self->state;
+  auto& c = st.counters;
+  auto s = status_of(self, "pool",
+                     std::to_string(st.busy.size()) + " busy, " +
+                         std::to_string(st.idle.size()) + " idle, " +
+                         std::to_string(st.waiting.size()) + " waiting (max " +
+                         std::to_string(st.cfg.max) + ")");
+  s.name = st.cfg.what;
+  s.handled = c.requests;
+  auto seconds = std::chrono::duration<double>(c.wait_time).count();
+  auto put = [&s](const char* name, double value) { add_figure(s, name, value); };
+  put("min", st.cfg.min);
+  put("max", st.cfg.max);
+  put("active", st.busy.size());
+  put("idle", st.idle.size());
+  put("waiting", st.waiting.size());
+  put("requests", c.requests);
+  put("opened", c.opened);
+  put("reused", c.reused);
+  put("exhausted", c.exhausted);
+  put("rejected", c.rejected);
+  put("timed_out", c.timed_out);
+  put("waited", c.waited);
+  put("wait_seconds", seconds);
+  put("broken", c.broken);
+  put("cancelled", c.cancelled);
+  for (auto& [addr, call] : st.busy) {
+    actor_status conn;
+    conn.id = call.conn.handle.id();
+    conn.kind = "connection";
+    conn.state = "busy (call " + std::to_string(call.call) + ")";
+    s.children.push_back(std::move(conn));
+  }
+  for (auto& idle : st.idle) {
+    actor_status conn;
+    conn.id = idle.conn.handle.id();
+    conn.kind = "connection";
+    conn.state = "idle";
+    s.children.push_back(std::move(conn));
+  }
+  return s;
+}
+
 } // namespace
 
 template <class P>
@@ -219,6 +292,7 @@ typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config c
       [self](typename P::atom, typename P::request& request,
              caf::timespan budget) -> caf::result<typename P::response> {
         auto& st = self->state;
+        ++st.counters.requests;
         // A promise marks the request as answered later, so only the branches that
         // answer later make one; reject answers now.
         auto decision = decide(st.idle.size(), st.total(), st.cfg.max,
@@ -270,6 +344,10 @@ typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config c
       [self](cancel_atom, uint64_t call) {
         if (call != 0)
           cancel_call<P>(self, call);
+      },
+      [self](status_atom) { return pool_status<P>(self); },
+      [self](resize_atom, uint64_t min, uint64_t max) {
+        resize<P>(self, static_cast<std::size_t>(min), static_cast<std::size_t>(max));
       },
       [self, sweep_every](tick_atom) {
         close_idle<P>(self);

@@ -29,10 +29,13 @@ struct pool_protocol {
   /// The face a pool (or a breaker) shows its callers: a backend that can also stop a
   /// cancelled call's work.
   using service =
-      typename backend::template extend<caf::reacts_to<cancel_atom, uint64_t>>;
-  /// The pool itself: the service plus its housekeeping.
+      typename backend::template extend<caf::reacts_to<cancel_atom, uint64_t>,
+                                        status_api>;
+  /// The pool itself: the service, a resize to new bounds (min, max), and its
+  /// housekeeping.
   using actor =
-      typename service::template extend<caf::reacts_to<tick_atom>,
+      typename service::template extend<caf::reacts_to<resize_atom, uint64_t, uint64_t>,
+                                        caf::reacts_to<tick_atom>,
                                         caf::reacts_to<deadline_atom, uint64_t>>;
   /// Makes a connection. `abort` fired from any thread must make the connection's
   /// blocking call in progress return at once; the pool fires it to cancel a call, and
@@ -56,6 +59,7 @@ struct pool_config {
 
 /// What a pool has done so far; the figures behind its metrics.
 struct pool_counters {
+  uint64_t requests = 0;  ///< requests received
   uint64_t opened = 0;    ///< connection actors spawned
   uint64_t reused = 0;    ///< requests served by a connection already open (keep-alive)
   uint64_t exhausted = 0; ///< requests that found every connection busy at max

@@ -5,8 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/status.hpp"
 #include "protocol/cache_invalidation.hpp"
 #include "protocol/error.hpp"
+#include "runtime/logging.hpp"
 
 namespace warren {
 
@@ -71,8 +73,15 @@ void run_management(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64
               if (gather->failed)
                 return;
               gather->responses[i] = std::move(response);
-              if (--gather->missing == 0)
-                done(catalog->shape(*op, gather->responses));
+              if (--gather->missing == 0) {
+                // The requests ran side by side: the slowest is the broker's time.
+                uint64_t backend_ns = 0;
+                for (auto& r : gather->responses)
+                  backend_ns = std::max(backend_ns, r.backend_ns);
+                auto result = catalog->shape(*op, gather->responses);
+                result.backend_ns = backend_ns;
+                done(std::move(result));
+              }
             },
             [=](caf::error& err) {
               if (gather->failed)
@@ -98,11 +107,16 @@ void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t 
       .then(
           [=](http_response& response) {
             if (auto verdict = self->state.catalog->review(*op, response)) {
+              verdict->backend_ns = response.backend_ns;
               done(std::move(*verdict));
               return;
             }
             auto left = budget - (self->clock().now() - started);
-            run_management(self, op, left, call, done);
+            run_management(self, op, left, call,
+                           [done, precheck_ns = response.backend_ns](tool_result r) {
+                             r.backend_ns += precheck_ns;
+                             done(std::move(r));
+                           });
           },
           [=](caf::error& err) { done(failed(err, budget)); });
 }
@@ -135,8 +149,13 @@ void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t cal
   auto request = op->amqp;
   request.call = call;
   self->request(amqp, budget, amqp_atom::value, std::move(request), budget)
-      .then([=](amqp_response& response) { done(catalog->shape_amqp(*op, response)); },
-            [=](caf::error& err) { done(amqp_failed(*op, err, budget)); });
+      .then(
+          [=](amqp_response& response) {
+            auto result = catalog->shape_amqp(*op, response);
+            result.backend_ns = response.backend_ns;
+            done(std::move(result));
+          },
+          [=](caf::error& err) { done(amqp_failed(*op, err, budget)); });
 }
 
 void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
@@ -286,7 +305,13 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         if (op->backend == backend_kind::local)
           return st.catalog->shape(*op, {});
         auto promise = self->make_response_promise<tool_result>();
-        done_fn done = [promise](tool_result result) mutable {
+        ++st.calls;
+        ++st.in_flight;
+        auto corr = correlation_id(call.id);
+        done_fn done = [self, promise, corr](tool_result result) mutable {
+          --self->state.in_flight;
+          log_for(corr, spdlog::level::debug, "dispatcher: {} ({} us at the broker)",
+                  result.is_error ? "failed" : "answered", result.backend_ns / 1000);
           promise.deliver(std::move(result));
         };
         auto& cache = st.cache;
@@ -301,11 +326,27 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         cache_actor shard;
         if (cache.count > 0 && !op->cache_key.empty())
           shard = cache.shard(std::hash<std::string>{}(op->cache_key) % cache.count);
+        log_for(corr, spdlog::level::debug, "dispatcher: {} {} via {}{}", call.name,
+                op->invalidates.empty() ? "reads" : "writes",
+                op->backend == backend_kind::amqp ? "AMQP" : "the management API",
+                shard ? " (cached read, key " + op->cache_key + ")" : "");
         if (shard)
           run_cached(self, shard, op, budget, std::move(done));
         else
           execute(self, op, budget, call.id, std::move(done));
         return promise;
+      },
+      [self](ttl_atom, caf::timespan ttl) { self->state.cache.ttl = ttl; },
+      [self](status_atom) {
+        auto& st = self->state;
+        auto s = status_of(self, "dispatcher",
+                           std::to_string(st.in_flight) + " call(s) in flight");
+        s.handled = st.calls;
+        add_figure(s, "calls", static_cast<double>(st.calls));
+        add_figure(s, "in_flight", static_cast<double>(st.in_flight));
+        add_figure(s, "cache_ttl_seconds",
+                   std::chrono::duration<double>(st.cache.ttl).count());
+        return s;
       },
       [self](cancel_atom, uint64_t call) {
         auto& st = self->state;

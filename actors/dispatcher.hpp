@@ -36,6 +36,8 @@ struct dispatcher_state {
   backend_lookup backend;
   amqp_lookup amqp;
   cache_access cache;
+  uint64_t calls = 0;     ///< calls that reached a backend or the cache
+  uint64_t in_flight = 0; ///< of those, calls not answered yet
 };
 
 /// Validates a tool call against the catalog and turns it into backend requests. A

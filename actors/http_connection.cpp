@@ -16,7 +16,11 @@ http_connection(http_actor::stateful_pointer<http_connection_state> self,
       [self](http_atom, const http_request& request,
              caf::timespan budget) -> caf::result<http_response> {
         auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
-        return self->state.client->send(request, timeout);
+        auto started = std::chrono::steady_clock::now();
+        auto response = self->state.client->send(request, timeout);
+        if (response)
+          response->backend_ns = nanos_since(started);
+        return response;
       },
   };
 }

@@ -13,6 +13,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<amqp_response>("warren::amqp_response");
   cfg.add_message_type<tool_result>("warren::tool_result");
+  cfg.add_message_type<figure>("warren::figure");
+  cfg.add_message_type<actor_status>("warren::actor_status");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = "warren::";

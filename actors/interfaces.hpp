@@ -3,6 +3,8 @@
 // The typed interfaces of warren's actors, their atoms and message types, in one
 // place. Register everything here with register_types() before starting the system.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "protocol/actor_status.hpp"
 #include "protocol/amqp_message.hpp"
 #include "protocol/http_message.hpp"
 #include "protocol/tool_catalog.hpp"
@@ -36,8 +39,23 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using resize_atom = caf::atom_constant<caf::atom("resize")>;
+using trip_atom = caf::atom_constant<caf::atom("trip")>;
+using reset_atom = caf::atom_constant<caf::atom("reset")>;
+using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
+using configure_atom = caf::atom_constant<caf::atom("configure")>;
+using record_atom = caf::atom_constant<caf::atom("record")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
 
 // -- message types -------------------------------------------------------------------
+
+/// Nanoseconds since `start`: what the backend_ns fields of responses hold.
+inline uint64_t nanos_since(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
 
 /// A tools/call request as the dispatcher receives it.
 struct tool_call {
@@ -54,7 +72,7 @@ typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
-  return f(caf::meta::type_name("tool_result"), x.is_error, x.json);
+  return f(caf::meta::type_name("tool_result"), x.is_error, x.json, x.backend_ns);
 }
 
 /// A cache shard's answer to a lookup: the value (cached, or filled by the call
@@ -71,6 +89,9 @@ typename Inspector::result_type inspect(Inspector& f, cache_answer& x) {
   return f(caf::meta::type_name("cache_answer"), x.hit, x.result, x.flight);
 }
 
+/// The status request every long-lived actor answers.
+using status_api = caf::replies_to<status_atom>::with<actor_status>;
+
 // -- interfaces ----------------------------------------------------------------------
 
 /// Anything that answers management-API requests: the HTTP pool, a connection, and
@@ -81,7 +102,8 @@ using http_actor = caf::typed_actor<
 
 /// A management-API backend that can also stop the work of a cancelled call (the
 /// requests whose `call` is the given id): the breaker and the pool.
-using http_service = http_actor::extend<caf::reacts_to<cancel_atom, uint64_t>>;
+using http_service =
+    http_actor::extend<caf::reacts_to<cancel_atom, uint64_t>, status_api>;
 
 /// Anything that performs AMQP work (publish with confirm, basic.get): the AMQP pool
 /// and its connections. The timespan is the time left for the call.
@@ -89,7 +111,8 @@ using amqp_actor = caf::typed_actor<
     caf::replies_to<amqp_atom, amqp_request, caf::timespan>::with<amqp_response>>;
 
 /// An AMQP backend that can also stop the work of a cancelled call.
-using amqp_service = amqp_actor::extend<caf::reacts_to<cancel_atom, uint64_t>>;
+using amqp_service =
+    amqp_actor::extend<caf::reacts_to<cancel_atom, uint64_t>, status_api>;
 
 /// One cache shard: tool results by cache key, with single-flight misses. fill takes
 /// the key, the result, its time to live and the flight id from the lookup, and
@@ -99,7 +122,8 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::string>::with<cache_answer>,
     caf::replies_to<fill_atom, std::string, tool_result, caf::timespan,
                     uint64_t>::with<bool>,
-    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>>;
+    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,
+    status_api>;
 
 /// The second-level cache shared by instances (Redis): lookup answers whether the key
 /// was there and its value; fill stores a value with a time to live; invalidate drops
@@ -107,22 +131,25 @@ using cache_actor = caf::typed_actor<
 using l2_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::string>::with<bool, std::string>,
     caf::reacts_to<fill_atom, std::string, std::string, caf::timespan>,
-    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>>;
+    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,
+    status_api>;
 
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as
 /// tool results with isError.
 /// cancel stops the backend work of the call with that id (its answer, if one still
-/// comes, is an error the session drops).
+/// comes, is an error the session drops). ttl sets how long read results stay cached
+/// from now on.
 using dispatcher_actor = caf::typed_actor<
     caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>,
-    caf::reacts_to<cancel_atom, uint64_t>>;
+    caf::reacts_to<cancel_atom, uint64_t>, caf::reacts_to<ttl_atom, caf::timespan>,
+    status_api>;
 
 /// One MCP client session. Lines come from the transport; an oversized line is
 /// reported by its size only; eof starts an orderly end.
-using session_actor =
-    caf::typed_actor<caf::reacts_to<line_atom, std::string>,
-                     caf::reacts_to<oversize_atom, uint64_t>, caf::reacts_to<eof_atom>>;
+using session_actor = caf::typed_actor<caf::reacts_to<line_atom, std::string>,
+                                       caf::reacts_to<oversize_atom, uint64_t>,
+                                       caf::reacts_to<eof_atom>, status_api>;
 
 /// Registers warren's message types and error category with an actor system config.
 void register_types(caf::actor_system_config& cfg);

@@ -3,6 +3,7 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/status.hpp"
 #include "protocol/error.hpp"
 
 namespace warren {
@@ -16,6 +17,7 @@ caf::error refused(l2_ptr self) {
   auto& st = self->state;
   if (st.rule.allow(self->clock().now()))
     return {};
+  ++st.counters.refused;
   return make_error(ec::unavailable, "the Redis L2 cache is unavailable; its circuit "
                                      "breaker is open");
 }
@@ -23,6 +25,8 @@ caf::error refused(l2_ptr self) {
 // Remembers whether Redis answered, and says so when that changes.
 void note(l2_ptr self, const caf::error& err) {
   auto& st = self->state;
+  if (err)
+    ++st.counters.errors;
   if (err)
     st.rule.on_failure(self->clock().now());
   else
@@ -53,8 +57,11 @@ l2_actor::behavior_type redis_l2(l2_ptr self, redis_l2_config cfg) {
         note(self, value ? caf::error{} : value.error());
         if (!value)
           return std::move(value.error());
-        if (!*value)
+        if (!*value) {
+          ++st.counters.misses;
           return {false, std::string{}};
+        }
+        ++st.counters.hits;
         return {true, std::move(**value)};
       },
       [self](fill_atom, const std::string& key, const std::string& value,
@@ -62,10 +69,31 @@ l2_actor::behavior_type redis_l2(l2_ptr self, redis_l2_config cfg) {
         auto& st = self->state;
         if (refused(self))
           return;
+        ++st.counters.fills;
         note(self,
              st.client->set(st.cfg.namespace_prefix + key, value,
                             std::chrono::duration_cast<std::chrono::milliseconds>(ttl),
                             st.cfg.timeout));
+      },
+      [self](status_atom) {
+        auto& st = self->state;
+        auto& c = st.counters;
+        auto breaker = st.rule.current(self->clock().now());
+        auto s = status_of(self, "redis_l2",
+                           std::string{st.up ? "up" : "down"} + ", breaker " +
+                               to_string(breaker));
+        s.name = "Redis";
+        s.handled = c.hits + c.misses + c.fills;
+        auto put = [&s](const char* name, double value) { add_figure(s, name, value); };
+        put("hits", c.hits);
+        put("misses", c.misses);
+        put("fills", c.fills);
+        put("errors", c.errors);
+        put("rejected", c.refused);
+        put("up", st.up ? 1 : 0);
+        put("state", static_cast<double>(breaker));
+        put("transitions", st.rule.transitions());
+        return s;
       },
       [self](invalidate_atom,
              const std::vector<std::string>& prefixes) -> caf::result<uint64_t> {

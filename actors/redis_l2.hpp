@@ -28,6 +28,13 @@ struct redis_l2_state {
   std::shared_ptr<redis_client> client;
   circuit_breaker rule;
   bool up = true; ///< as last seen; transitions are logged once each
+  struct {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t fills = 0;
+    uint64_t errors = 0;  ///< calls Redis failed or did not answer in time
+    uint64_t refused = 0; ///< calls not tried because the breaker was open
+  } counters;
 };
 
 /// The Redis L2 cache behind the in-process shards, shared by every instance that

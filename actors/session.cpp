@@ -5,8 +5,10 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/status.hpp"
 #include "protocol/error.hpp"
 #include "protocol/jsonrpc.hpp"
+#include "runtime/logging.hpp"
 
 namespace warren {
 
@@ -45,6 +47,26 @@ void log_to_client(session_ptr self, log_level level, const std::string& text) {
 uint64_t next_call_id() {
   static std::atomic<uint64_t> next{0};
   return ++next;
+}
+
+// Hands the reporter one answered request.
+void record(session_ptr self, std::string method, std::string tool,
+            request_outcome outcome, caf::actor_clock::time_point started,
+            uint64_t backend_ns, uint64_t call) {
+  auto& st = self->state;
+  ++st.requests;
+  auto reporter = st.cfg.reporter ? st.cfg.reporter() : reporter_actor{};
+  if (!reporter)
+    return;
+  request_sample sample;
+  sample.method = std::move(method);
+  sample.tool = std::move(tool);
+  sample.outcome = outcome;
+  sample.total = self->clock().now() - started;
+  sample.backend = std::min(std::chrono::nanoseconds{backend_ns}, sample.total);
+  if (call != 0)
+    sample.correlation = std::to_string(call);
+  self->send(reporter, record_atom::value, std::move(sample));
 }
 
 // Answers a call that is still pending (not cancelled); returns false otherwise.
@@ -91,28 +113,45 @@ void start_call(session_ptr self, call_action call) {
   auto tool = call.tool;
   auto call_id = next_call_id();
   st.pending[id].call = call_id;
+  log_for(correlation_id(call_id), spdlog::level::debug,
+          "tools/call {} (request id {}) from the {} client", tool, id,
+          st.cfg.transport);
   self->request(
           dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
           call_atom::value,
           tool_call{std::move(call.tool), std::move(call.arguments_json), call_id},
           st.cfg.request_timeout)
       .then(
-          [self, id, tool](tool_result& result) {
-            auto started = self->state.pending.count(id) > 0
-                               ? self->state.pending[id].started
-                               : self->clock().now();
-            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          self->clock().now() - started)
-                          .count();
-            spdlog::debug("tools/call {} id={} {} in {} us", tool, id,
-                          result.is_error ? "failed" : "succeeded", us);
+          [self, id, tool, call_id](tool_result& result) {
+            auto i = self->state.pending.find(id);
+            if (i != self->state.pending.end()) {
+              auto started = i->second.started;
+              auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            self->clock().now() - started)
+                            .count();
+              log_for(correlation_id(call_id), spdlog::level::debug,
+                      "tools/call {} {} in {} us ({} us at the broker)", tool,
+                      result.is_error ? "failed" : "succeeded", us,
+                      result.backend_ns / 1000);
+              record(self, "tools/call", tool,
+                     result.is_error ? request_outcome::tool_error
+                                     : request_outcome::ok,
+                     started, result.backend_ns, call_id);
+            }
             if (answer(self, id, make_result(id, result.json)) && result.is_error)
               log_to_client(self, log_level::warning, "tool " + tool + " failed");
             finish_line(self);
           },
-          [self, id, tool](caf::error& err) {
+          [self, id, tool, call_id](caf::error& err) {
             auto code = code_of(err);
-            if (code == ec::invalid_params || code == ec::unknown_tool)
+            auto refused = code == ec::invalid_params || code == ec::unknown_tool;
+            log_for(correlation_id(call_id), spdlog::level::debug,
+                    "tools/call {} failed: {}", tool, message_of(err));
+            if (auto i = self->state.pending.find(id); i != self->state.pending.end())
+              record(self, "tools/call", tool,
+                     refused ? request_outcome::error : request_outcome::tool_error,
+                     i->second.started, 0, call_id);
+            if (refused)
               answer(self, id, make_error_response(id, err));
             else
               answer(self, id,
@@ -127,30 +166,36 @@ void start_call(session_ptr self, call_action call) {
 void handle_line(session_ptr self, const std::string& line) {
   auto& st = self->state;
   ++st.running;
+  auto started = self->clock().now();
   auto action = st.mcp->handle(line);
-  std::visit(overloaded{
-                 [&](no_action&) { finish_line(self); },
-                 [&](reply_action& reply) {
-                   st.out->send(std::move(reply.line));
-                   finish_line(self);
-                 },
-                 [&](cancel_action& cancel) {
-                   // The backends stop the call's work; should an answer still come,
-                   // it is dropped.
-                   if (auto i = st.pending.find(cancel.request_id_json);
-                       i != st.pending.end()) {
-                     spdlog::debug("request {} cancelled by the client",
-                                   cancel.request_id_json);
-                     if (auto dispatcher = st.dispatcher();
-                         dispatcher && i->second.call)
-                       self->send(dispatcher, cancel_atom::value, i->second.call);
-                     st.pending.erase(i);
-                   }
-                   finish_line(self);
-                 },
-                 [&](call_action& call) { start_call(self, std::move(call)); },
-             },
-             action);
+  std::visit(
+      overloaded{
+          [&](no_action&) { finish_line(self); },
+          [&](reply_action& reply) {
+            st.out->send(std::move(reply.line));
+            record(self, reply.method.empty() ? "invalid" : reply.method, "",
+                   reply.error ? request_outcome::error : request_outcome::ok, started,
+                   0, 0);
+            finish_line(self);
+          },
+          [&](cancel_action& cancel) {
+            // The backends stop the call's work; should an answer still come,
+            // it is dropped.
+            if (auto i = st.pending.find(cancel.request_id_json);
+                i != st.pending.end()) {
+              log_for(correlation_id(i->second.call), spdlog::level::debug,
+                      "request {} cancelled by the client", cancel.request_id_json);
+              record(self, "tools/call", i->second.tool, request_outcome::cancelled,
+                     i->second.started, 0, i->second.call);
+              if (auto dispatcher = st.dispatcher(); dispatcher && i->second.call)
+                self->send(dispatcher, cancel_atom::value, i->second.call);
+              st.pending.erase(i);
+            }
+            finish_line(self);
+          },
+          [&](call_action& call) { start_call(self, std::move(call)); },
+      },
+      action);
 }
 
 } // namespace
@@ -172,6 +217,19 @@ session_impl_actor::behavior_type session(session_ptr self,
         self->state.out->send(
             mcp_session::too_large_response(size, self->state.cfg.max_line_bytes));
         self->state.out->release();
+      },
+      [self](status_atom) {
+        auto& st = self->state;
+        auto s =
+            status_of(self, "session",
+                      std::to_string(st.pending.size()) + " call(s) in flight" +
+                          (st.mcp->client().empty() ? std::string{}
+                                                    : ", client " + st.mcp->client()));
+        s.name = st.cfg.transport;
+        s.handled = st.requests;
+        add_figure(s, "requests", static_cast<double>(st.requests));
+        add_figure(s, "in_flight", static_cast<double>(st.pending.size()));
+        return s;
       },
       [self](eof_atom) {
         auto& st = self->state;

@@ -8,6 +8,7 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/reporter.hpp"
 #include "protocol/mcp_session.hpp"
 
 namespace warren {
@@ -31,6 +32,9 @@ struct session_config {
   caf::timespan request_timeout = std::chrono::seconds{30};
   caf::timespan shutdown_grace = std::chrono::seconds{5};
   std::size_t max_line_bytes = 10u << 20; ///< for the message to an oversized line
+  std::string transport = "stdio";        ///< how the client is connected
+  /// Finds the reporter that keeps the request figures (none: nothing is recorded).
+  std::function<reporter_actor()> reporter;
 };
 
 using session_impl_actor = session_actor::extend<caf::reacts_to<deadline_atom>>;
@@ -55,6 +59,7 @@ struct session_state {
   /// Lines whose work is still running; each holds one unit of reading credit.
   std::size_t running = 0;
   bool closing = false;
+  uint64_t requests = 0; ///< requests answered so far
 };
 
 /// One MCP client session: parses lines, answers protocol requests itself, sends tool

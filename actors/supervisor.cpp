@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/status.hpp"
 
 namespace warren {
 
@@ -71,6 +72,41 @@ caf::behavior supervisor(supervisor_ptr self, std::vector<child_spec> children,
       // Any answer comes after the children above started and were registered, so
       // asking is how the process waits until the tree is ready.
       [self](caf::get_atom) -> uint64_t { return self->state.children.size(); },
+      // Its own status with its children's: the tree the console and metrics show.
+      [self](status_atom) -> caf::result<actor_status> {
+        auto& kids = self->state.children;
+        auto s =
+            status_of(self, "supervisor", std::to_string(kids.size()) + " children");
+        std::vector<caf::actor> handles;
+        std::vector<std::pair<std::string, uint64_t>> names; // and restarts
+        for (auto& c : kids) {
+          if (!c.handle) {
+            actor_status gone;
+            gone.kind = "unknown";
+            gone.name = caf::to_string(c.spec.name);
+            gone.state = "restarting";
+            gone.restarts = c.restarts;
+            s.children.push_back(std::move(gone));
+            continue;
+          }
+          handles.push_back(c.handle);
+          names.emplace_back(caf::to_string(c.spec.name), c.restarts);
+        }
+        auto promise = self->make_response_promise<actor_status>();
+        gather_status(self, std::move(handles), std::chrono::seconds{2},
+                      [promise, s, names](std::vector<actor_status> answers) mutable {
+                        for (std::size_t i = 0; i < answers.size(); ++i) {
+                          // What it serves, if it said; else its registry name.
+                          auto& a = answers[i];
+                          if (a.name.empty())
+                            a.name = names[i].first;
+                          a.restarts = names[i].second;
+                          s.children.push_back(std::move(a));
+                        }
+                        promise.deliver(std::move(s));
+                      });
+        return promise;
+      },
       [self](restart_atom, caf::atom_value name) {
         for (auto& c : self->state.children)
           if (c.spec.name == name && !c.handle) {

@@ -33,6 +33,7 @@ http_service::behavior_type instant_backend(http_service::pointer) {
         return http_response{200, "ok"};
       },
       [](cancel_atom, uint64_t) {},
+      [](status_atom) { return actor_status{}; },
   };
 }
 
@@ -43,6 +44,7 @@ http_service::behavior_type failing_backend(http_service::pointer) {
         return make_error(ec::backend_unreachable, "connection refused");
       },
       [](cancel_atom, uint64_t) {},
+      [](status_atom) { return actor_status{}; },
   };
 }
 

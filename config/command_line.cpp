@@ -64,6 +64,16 @@ void add_setting_options(CLI::App& app, command_line& cl) {
   }
 }
 
+// --socket and --json, shared by `console` and `report`.
+void add_console_options(CLI::App& app, command_line& cl) {
+  app.add_option("--socket", cl.console_socket,
+                 "Unix socket of a running warren's console (the path it was started "
+                 "with as --console-socket). Env WARREN_CONSOLE_SOCKET.")
+      ->type_name("PATH");
+  app.add_flag("--json", cl.json,
+               "Ask for JSON instead of text tables (appends --json to each command).");
+}
+
 } // namespace
 
 command_line parse_command_line(int argc, const char* const* argv, std::ostream& out,
@@ -83,6 +93,25 @@ command_line parse_command_line(int argc, const char* const* argv, std::ostream&
         "Load and validate the settings, then print the effective ones as TOML "
         "(password hidden).");
     add_setting_options(*check, cl);
+    auto* console = app.add_subcommand(
+        "console", "Talk to a running warren's introspection console (actor tree, "
+                   "mailboxes, pools, breakers, cache).");
+    console->footer("Without -c: an interactive session with history (type help for "
+                    "the commands, quit to leave), or, when stdin is not a terminal, "
+                    "one command per line read from stdin.");
+    add_console_options(*console, cl);
+    console
+        ->add_option_function<std::string>(
+            "-c,--command",
+            [&cl](const std::string& text) { cl.console_command = text; },
+            "Run this one command (e.g. \"tree\", \"top --sort rate\"), print its "
+            "answer and exit: 0 if it ran, 1 if warren refused it or is unreachable.")
+        ->type_name("CMD");
+    auto* report = app.add_subcommand(
+        "report", "Print a running warren's performance report (the console's "
+                  "report command).");
+    report->footer("Requests per tool, the slowest operations and bottleneck hints.");
+    add_console_options(*report, cl);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -95,6 +124,10 @@ command_line parse_command_line(int argc, const char* const* argv, std::ostream&
       cl.cmd = command_line::command::serve;
     } else if (check->parsed()) {
       cl.cmd = command_line::command::config_check;
+    } else if (console->parsed()) {
+      cl.cmd = command_line::command::console;
+    } else if (report->parsed()) {
+      cl.cmd = command_line::command::report;
     } else {
       out << app.help();
       cl = command_line{};

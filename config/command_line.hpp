@@ -17,15 +17,20 @@ inline constexpr const char* warren_version = "0.1.0";
 /// What the command line asks for. Setting flags are only collected here, as config
 /// keys with their text; load_settings applies and checks them with the other sources.
 struct command_line {
-  enum class command { serve, config_check, exit };
+  enum class command { serve, config_check, console, report, exit };
   command cmd = command::exit;
   int exit_code = 0; ///< for command::exit: 0 after --help/--version, 2 on usage errors
   std::optional<std::string> config_file;   ///< --config
   std::map<std::string, std::string> flags; ///< config key -> value
+  /// console and report: --socket; empty when absent (main then tries the
+  /// environment variable WARREN_CONSOLE_SOCKET).
+  std::string console_socket;
+  std::optional<std::string> console_command; ///< console: -c/--command
+  bool json = false;                          ///< console and report: --json
 };
 
-/// Parses `warren serve|config check [options]`. Help and version go to `out`, usage
-/// errors to `err`; both end in command::exit.
+/// Parses `warren serve|config check|console|report [options]`. Help and version go to
+/// `out`, usage errors to `err`; both end in command::exit.
 command_line parse_command_line(int argc, const char* const* argv, std::ostream& out,
                                 std::ostream& err);
 

@@ -85,6 +85,8 @@ std::string check_management_url(settings& s);
 std::string check_amqp_url(settings& s);
 std::string check_user(settings& s);
 std::string check_log_level(settings& s);
+std::string check_metrics(settings& s);
+std::string check_console_socket(settings& s);
 std::string check_scheduler(settings& s);
 std::string check_invalidation_exchange(settings& s);
 std::string check_cache_backend(settings& s);
@@ -109,6 +111,15 @@ const std::vector<key_spec>& specs() {
       text_key("server.log_level", "WARREN_LOG_LEVEL", "--log-level", "LEVEL",
                "Log level: trace, debug, info, warn, error or off. Logs go to stderr.",
                &settings::log_level, check_log_level),
+      text_key("server.metrics", "WARREN_METRICS", "--metrics", "HOST:PORT",
+               "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. "
+               "127.0.0.1:9464); empty: off.",
+               &settings::metrics, check_metrics),
+      text_key("server.console_socket", "WARREN_CONSOLE_SOCKET", "--console-socket",
+               "PATH",
+               "Unix socket (created with mode 0600) for `warren console` and "
+               "`warren report`; empty: off.",
+               &settings::console_socket, check_console_socket),
       count_key("server.max_line_bytes", "WARREN_MAX_LINE_BYTES", "--max-line-bytes",
                 "Longest JSON-RPC line accepted from the client, in bytes.",
                 &settings::max_line_bytes, kib, gib, "bytes"),
@@ -650,6 +661,32 @@ std::string check_log_level(settings& s) {
          " is not one of trace, debug, info, warn, error, off";
 }
 
+std::string check_metrics(settings& s) {
+  if (s.metrics.empty())
+    return {};
+  auto colon = s.metrics.rfind(':');
+  uint64_t port = 0;
+  auto digits = colon == std::string::npos
+                    ? std::string_view{}
+                    : std::string_view{s.metrics}.substr(colon + 1);
+  auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (colon == 0 || colon == std::string::npos || digits.empty() ||
+      err != std::errc{} || ptr != digits.data() + digits.size() || port == 0 ||
+      port > 65535)
+    return "server.metrics: " + shown_value(s.metrics) +
+           " is not HOST:PORT (e.g. 127.0.0.1:9464)";
+  return {};
+}
+
+std::string check_console_socket(settings& s) {
+  // sockaddr_un holds 108 bytes with the terminating zero.
+  if (s.console_socket.size() > 107)
+    return "server.console_socket: the path is " +
+           std::to_string(s.console_socket.size()) +
+           " bytes long; Unix socket paths can be at most 107";
+  return {};
+}
+
 std::string check_tool_families(settings& s) {
   auto families = lower(s.tool_families);
   if (families == "direct" || families == "discovery" || families == "all") {
@@ -810,6 +847,33 @@ caf::expected<settings> load_settings(const std::optional<std::string>& config_f
   } catch (...) {
     return make_error(ec::internal, "cannot load settings: unknown failure");
   }
+}
+
+caf::error set_setting(settings& s, const std::string& key, const std::string& value) {
+  try {
+    const auto* spec = find_spec(key);
+    if (spec == nullptr)
+      return config_error("unknown setting " + shown_value(key) +
+                          " (`config get` lists them all)");
+    auto changed = s;
+    if (auto err = set_from_text(changed, *spec, value, {}))
+      return err;
+    if (auto err = validate_impl(changed, {}))
+      return err;
+    s = std::move(changed);
+    return {};
+  } catch (const std::exception& e) {
+    return make_error(ec::internal, std::string("cannot set ") + key + ": " + e.what());
+  }
+}
+
+std::optional<std::string> setting_value(const settings& s, const std::string& key) {
+  const auto* spec = find_spec(key);
+  if (spec == nullptr)
+    return std::nullopt;
+  if (spec->secret)
+    return std::string{"***"};
+  return redact_userinfo(value_text(s, *spec));
 }
 
 caf::error validate(settings& s) {

@@ -31,6 +31,8 @@ struct settings {
 
   // [server]
   std::string log_level = "info";         ///< trace|debug|info|warn|error|off
+  std::string metrics;                    ///< HOST:PORT serving /metrics; "" off
+  std::string console_socket;             ///< Unix socket of the console; "" off
   std::size_t max_line_bytes = 10u << 20; ///< longest accepted JSON-RPC line
   std::size_t max_in_flight = 64;         ///< per session; reading pauses past it
   std::size_t tools_page_size = 50;       ///< tools/list page size
@@ -122,6 +124,14 @@ std::optional<std::string> process_env(const std::string& name);
 caf::expected<settings> load_settings(const std::optional<std::string>& config_file,
                                       const env_lookup& env,
                                       const std::map<std::string, std::string>& flags);
+
+/// Sets one key from text and validates the result, as a value from the environment
+/// would be; on error `s` is unchanged and the error names the key and what it takes.
+caf::error set_setting(settings& s, const std::string& key, const std::string& value);
+
+/// The value of a key as text (the password as "***", URLs without their password);
+/// nullopt for an unknown key.
+std::optional<std::string> setting_value(const settings& s, const std::string& key);
 
 /// Checks ranges and relations and fills `s.management`. The error names the key.
 caf::error validate(settings& s);

@@ -82,6 +82,7 @@ struct amqp_response {
   uint16_t reply_code = 0;
   std::string reply_text;
   std::vector<amqp_delivery> messages;
+  uint64_t backend_ns = 0; ///< time on the wire and at the broker
 };
 
 template <class Inspector>
@@ -113,7 +114,7 @@ typename Inspector::result_type inspect(Inspector& f, amqp_delivery& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_response& x) {
   return f(caf::meta::type_name("amqp_response"), x.result, x.reply_code, x.reply_text,
-           x.messages);
+           x.messages, x.backend_ns);
 }
 
 } // namespace warren

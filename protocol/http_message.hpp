@@ -22,6 +22,7 @@ struct http_request {
 struct http_response {
   int status = 0;
   std::string body;
+  uint64_t backend_ns = 0; ///< time on the wire and at the broker
 };
 
 template <class Inspector>
@@ -31,7 +32,7 @@ typename Inspector::result_type inspect(Inspector& f, http_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {
-  return f(caf::meta::type_name("http_response"), x.status, x.body);
+  return f(caf::meta::type_name("http_response"), x.status, x.body, x.backend_ns);
 }
 
 } // namespace warren

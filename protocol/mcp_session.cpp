@@ -35,8 +35,13 @@ const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
   return it == obj->MemberEnd() ? nullptr : &it->value;
 }
 
+bool is_served(std::string_view method) {
+  return method == "initialize" || method == "ping" || method == "tools/list" ||
+         method == "tools/call" || method == "logging/setLevel";
+}
+
 reply_action error_reply(const std::string& id_json, ec code, std::string message) {
-  return {make_error_response(id_json, make_error(code, std::move(message)))};
+  return {make_error_response(id_json, make_error(code, std::move(message))), {}, true};
 }
 
 // Cursors are opaque to clients; warren's are "t" + the index of the next tool.
@@ -74,9 +79,19 @@ mcp_session::mcp_session(const tool_catalog& catalog, server_info info)
 
 session_action mcp_session::handle(std::string_view line) {
   auto msg = parse_jsonrpc(line);
+  auto action = route(msg);
+  // Metrics label requests by method: a method warren does not serve is "unknown",
+  // so clients cannot make up labels without end.
+  if (auto* reply = std::get_if<reply_action>(&action);
+      reply != nullptr && msg.kind == message_kind::request)
+    reply->method = is_served(msg.method) ? msg.method : "unknown";
+  return action;
+}
+
+session_action mcp_session::route(const jsonrpc_message& msg) {
   switch (msg.kind) {
   case message_kind::invalid:
-    return reply_action{make_error_response(msg.id_json, msg.error)};
+    return reply_action{make_error_response(msg.id_json, msg.error), {}, true};
   case message_kind::response:
     // warren sends no requests yet, so a response answers nothing.
     return no_action{};
@@ -95,9 +110,7 @@ session_action mcp_session::handle(std::string_view line) {
     return reply_action{make_result(id, "{}")};
   if (msg.method == "initialize")
     return initialize(id, msg.params);
-  bool known = msg.method == "tools/list" || msg.method == "tools/call" ||
-               msg.method == "logging/setLevel";
-  if (!known)
+  if (!is_served(msg.method))
     return error_reply(id, ec::method_not_found,
                        "method '" + msg.method +
                            "' is not supported by warren; it serves initialize, ping, "
@@ -128,6 +141,14 @@ session_action mcp_session::initialize(const std::string& id_json,
     if (view(*requested) == version)
       protocol_version_ = std::string{version};
   initialized_ = true;
+  if (auto info = member(params, "clientInfo"); info != nullptr && info->IsObject()) {
+    auto name = member(info, "name");
+    auto version = member(info, "version");
+    if (name != nullptr && name->IsString())
+      client_ = std::string{view(*name).substr(0, 100)};
+    if (version != nullptr && version->IsString())
+      client_ += " " + std::string{view(*version).substr(0, 40)};
+  }
   std::string result = R"({"protocolVersion":)" + quote_json(protocol_version_);
   result += R"(,"capabilities":{"tools":{"listChanged":false},"logging":{}})";
   result += R"(,"serverInfo":{"name":)" + quote_json(info_.name) +

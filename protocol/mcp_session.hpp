@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include "protocol/jsonrpc.hpp"
 #include "protocol/tool_catalog.hpp"
 
 namespace warren {
@@ -41,6 +42,8 @@ struct server_info {
 /// Send this line to the client.
 struct reply_action {
   std::string line;
+  std::string method; ///< of the request it answers; empty for a malformed one
+  bool error = false; ///< the line is a JSON-RPC error
 };
 
 /// Run a tool; answer `id_json` with its result.
@@ -77,6 +80,8 @@ public:
 
   bool initialized() const { return initialized_; }
   const std::string& protocol_version() const { return protocol_version_; }
+  /// The client's name and version from its initialize (clientInfo), for operators.
+  const std::string& client() const { return client_; }
 
   /// True if the client asked for messages of this level (logging/setLevel); before it
   /// asks, warren sends warnings and worse.
@@ -92,6 +97,7 @@ public:
                                            std::string_view message);
 
 private:
+  session_action route(const jsonrpc_message& msg);
   session_action initialize(const std::string& id_json, const rapidjson::Value* params);
   session_action list_tools(const std::string& id_json, const rapidjson::Value* params);
   session_action call_tool(const std::string& id_json, const rapidjson::Value* params);
@@ -101,6 +107,7 @@ private:
   server_info info_;
   bool initialized_ = false;
   std::string protocol_version_;
+  std::string client_;
   log_level level_ = log_level::warning;
 };
 

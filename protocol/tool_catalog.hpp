@@ -61,6 +61,7 @@ struct catalog_options {
 struct tool_result {
   bool is_error = false;
   std::string json;
+  uint64_t backend_ns = 0; ///< of the call's time, how much the broker took
 };
 
 /// The tools warren offers, their schemas, and the pure logic that turns arguments

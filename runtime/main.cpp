@@ -2,21 +2,29 @@
 
 #include <iostream>
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include "config/command_line.hpp"
 #include "protocol/error.hpp"
+#include "runtime/console_client.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/serve.hpp"
 
 namespace {
 
-// stdout belongs to MCP; every log line goes to stderr.
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("warren");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
+// `warren console` and `warren report`: the socket from --socket, else from the
+// environment; without either there is nothing to talk to.
+int run_console_command(const warren::command_line& cl) {
+  auto socket = cl.console_socket;
+  if (socket.empty())
+    socket = warren::process_env("WARREN_CONSOLE_SOCKET").value_or("");
+  bool report = cl.cmd == warren::command_line::command::report;
+  if (socket.empty()) {
+    std::cerr << "warren " << (report ? "report" : "console")
+              << " needs --socket PATH (or WARREN_CONSOLE_SOCKET)\n";
+    return 2;
+  }
+  if (report)
+    return warren::run_report(socket, cl.json, std::cout, std::cerr);
+  return warren::run_console(socket, cl.console_command, cl.json, std::cout, std::cerr);
 }
 
 } // namespace
@@ -28,6 +36,9 @@ int main(int argc, char** argv) {
     return cl.exit_code;
   case warren::command_line::command::config_check:
     return warren::run_config_check(cl, warren::process_env, std::cout, std::cerr);
+  case warren::command_line::command::console:
+  case warren::command_line::command::report:
+    return run_console_command(cl);
   case warren::command_line::command::serve:
     break;
   }
@@ -36,6 +47,7 @@ int main(int argc, char** argv) {
     std::cerr << "warren: config error: " << warren::message_of(cfg.error()) << '\n';
     return 2;
   }
-  setup_logging(cfg->log_level);
+  // stdout belongs to MCP: JSON log lines go to stderr, the broker password masked.
+  warren::setup_logging(cfg->log_level, {cfg->password});
   return warren::serve_stdio(*cfg);
 }

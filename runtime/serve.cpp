@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/amqp_connection.hpp"
@@ -22,9 +23,13 @@
 #include "actors/http_connection.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/redis_l2.hpp"
+#include "actors/reporter.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
 #include "protocol/error.hpp"
+#include "runtime/backend_settings.hpp"
+#include "runtime/console_server.hpp"
+#include "runtime/control.hpp"
 #include "runtime/invalidation_listener.hpp"
 #include "runtime/shutdown_signal.hpp"
 #include "runtime/signals.hpp"
@@ -34,14 +39,13 @@ namespace warren {
 
 namespace {
 
-// The breakers are registered under the names callers use; the pools behind them
-// under names of their own.
-constexpr auto mgmt_name = caf::atom("mgmt");
-constexpr auto mgmt_pool_name = caf::atom("mgmtpool");
-constexpr auto dispatcher_name = caf::atom("dispatcher");
-constexpr auto amqp_name = caf::atom("amqp");
-constexpr auto amqp_pool_name = caf::atom("amqppool");
-constexpr auto l2_name = caf::atom("redisl2");
+constexpr auto mgmt_name = service_name::mgmt;
+constexpr auto mgmt_pool_name = service_name::mgmt_pool;
+constexpr auto dispatcher_name = service_name::dispatcher;
+constexpr auto amqp_name = service_name::amqp;
+constexpr auto amqp_pool_name = service_name::amqp_pool;
+constexpr auto l2_name = service_name::l2;
+constexpr auto reporter_name = service_name::reporter;
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
 int64_t scheduler_threads(const settings& cfg) {
@@ -105,44 +109,6 @@ void warm_cache(caf::actor_system& sys, const settings& cfg) {
   if (dispatch)
     sys.spawn(cache_warmer, dispatch, std::move(vhosts),
               caf::timespan{cfg.request_timeout});
-}
-
-pool_config pool_settings(const settings& cfg, std::size_t min, std::size_t max,
-                          std::string what) {
-  pool_config pool;
-  pool.min = min;
-  pool.max = max;
-  pool.queue_bound = cfg.pool_queue;
-  pool.idle_timeout = cfg.http_idle_timeout;
-  pool.what = std::move(what);
-  pool.policy =
-      parse_exhaustion_policy(cfg.pool_policy).value_or(exhaustion_policy::block);
-  pool.wait = cfg.pool_wait;
-  return pool;
-}
-
-circuit_breaker::config breaker_rule(const settings& cfg) {
-  circuit_breaker::config rule;
-  rule.failures = cfg.breaker_failures;
-  rule.failure_rate_percent = cfg.breaker_failure_rate;
-  rule.min_calls = cfg.breaker_min_calls;
-  rule.window = cfg.breaker_window;
-  rule.open_for = cfg.breaker_open;
-  rule.probes = cfg.breaker_probes;
-  return rule;
-}
-
-// `retries`: whether the backend's idempotent requests may be repeated at all.
-breaker_config breaker_settings(const settings& cfg, std::string what, bool retries) {
-  breaker_config b;
-  b.what = std::move(what);
-  b.rule = breaker_rule(cfg);
-  b.retry.attempts = retries ? cfg.retry_attempts : 1;
-  b.retry.base = cfg.retry_base;
-  b.retry.factor = static_cast<double>(cfg.retry_factor);
-  b.retry.cap = cfg.retry_max;
-  b.budget_ratio = static_cast<double>(cfg.retry_budget_percent) / 100.0;
-  return b;
 }
 
 std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
@@ -237,6 +203,10 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   children.insert(children.end(), shard_children.begin(), shard_children.end());
   children.insert(children.end(), l2_child.begin(), l2_child.end());
   children.push_back({dispatcher_name, start_dispatcher});
+  children.push_back({reporter_name, [](caf::local_actor* self) {
+                        return caf::actor_cast<caf::actor>(
+                            self->spawn(reporter, request_stats::config{}));
+                      }});
   return children;
 }
 
@@ -298,10 +268,47 @@ int serve_stdio(const settings& cfg) {
   session_cfg.request_timeout = cfg.request_timeout;
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
+  session_cfg.reporter = registry_lookup<reporter_actor>(sys, reporter_name);
   auto client =
       sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
                 registry_lookup<dispatcher_actor>(sys, dispatcher_name), session_cfg);
   line_reader reader{STDIN_FILENO, signals.fd(), cfg.max_line_bytes, gate, client};
+  // The operator's side: the console and the metrics endpoint, when asked for.
+  control_targets targets;
+  targets.root = root;
+  targets.sessions = [client] {
+    return std::vector<caf::actor>{caf::actor_cast<caf::actor>(client)};
+  };
+  targets.shards = shard_names;
+  targets.warm = [&sys, cfg] { warm_cache(sys, cfg); };
+  auto control = std::make_shared<control_plane>(sys, cfg, std::move(targets));
+  std::unique_ptr<console_server> console;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  auto stop_operator_side = [&] {
+    if (console)
+      console->stop();
+    exposer.reset();
+  };
+  if (!cfg.console_socket.empty()) {
+    console = std::make_unique<console_server>(cfg.console_socket, *control);
+    if (auto err = console->start()) {
+      spdlog::error("{}", message_of(err));
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+  }
+  if (!cfg.metrics.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(cfg.metrics);
+      exposer->RegisterCollectable(control);
+      spdlog::info("metrics at http://{}/metrics", cfg.metrics);
+    } catch (const std::exception& e) {
+      spdlog::error("server.metrics: cannot listen on {}: {}", cfg.metrics, e.what());
+      stop_operator_side();
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+  }
   warm_cache(sys, cfg);
   spdlog::info("warren serving MCP on stdio (management API at {}:{})",
                cfg.management.host, cfg.management.port);
@@ -325,6 +332,7 @@ int serve_stdio(const settings& cfg) {
     spdlog::info("stopped by signal {}", signals.received());
   if (peers)
     peers->stop();
+  stop_operator_side();
   shutdown->fire(); // blocked backend calls return now instead of at their deadline
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   return exit_code;

@@ -36,6 +36,7 @@ http_service::behavior_type scripted_backend(http_service::pointer self,
                                              std::shared_ptr<script> s) {
   return {
       [s](cancel_atom, uint64_t call) { s->cancels.push_back(call); },
+      [](status_atom) { return actor_status{}; },
       [s](http_atom, http_request& request,
           caf::timespan) -> caf::result<http_response> {
         s->seen.push_back(request.method + " " + request.target);

@@ -37,6 +37,7 @@ fake_backend(http_service::stateful_pointer<fake_backend_state> self,
              std::shared_ptr<backend_script> script) {
   return {
       [script](cancel_atom, uint64_t call) { script->cancels.push_back(call); },
+      [](status_atom) { return actor_status{}; },
       [self, script](http_atom, const http_request& request,
                      caf::timespan) -> caf::result<http_response> {
         script->requests.push_back(request);

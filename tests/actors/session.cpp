@@ -48,6 +48,8 @@ fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> s
         return rp;
       },
       [self](cancel_atom, uint64_t call) { self->state.cancels.push_back(call); },
+      [](ttl_atom, caf::timespan) {},
+      [](status_atom) { return actor_status{}; },
       // ok=true: answer the oldest call with `text` as result JSON; ok=false: fail it
       // with invalid_params and `text` as message.
       [self](answer_atom, bool ok, const std::string& text) {

@@ -220,3 +220,83 @@ TEST_CASE("command line: --allow-writes=false leaves writes off") {
   CHECK(cl.cmd == command_line::command::serve);
   CHECK(cl.flags.at("server.allow_writes") == "false");
 }
+
+TEST_CASE("command line: console takes --socket, -c and --json") {
+  auto p =
+      parse({"console", "--socket", "/run/w.sock", "-c", "top --sort rate", "--json"});
+  CHECK(p.cl.cmd == command_line::command::console);
+  CHECK(p.cl.console_socket == "/run/w.sock");
+  REQUIRE(p.cl.console_command);
+  CHECK(*p.cl.console_command == "top --sort rate");
+  CHECK(p.cl.json);
+  CHECK(p.err.empty());
+
+  auto long_form = parse({"console", "--socket=/s", "--command", "tree"});
+  CHECK(long_form.cl.cmd == command_line::command::console);
+  CHECK(long_form.cl.console_socket == "/s");
+  REQUIRE(long_form.cl.console_command);
+  CHECK(*long_form.cl.console_command == "tree");
+  CHECK_FALSE(long_form.cl.json);
+}
+
+TEST_CASE("command line: console without -c is an interactive session") {
+  auto p = parse({"console", "--socket", "/s"});
+  CHECK(p.cl.cmd == command_line::command::console);
+  CHECK_FALSE(p.cl.console_command);
+  CHECK_FALSE(p.cl.json);
+}
+
+TEST_CASE("command line: console and report leave a missing --socket to main") {
+  // WARREN_CONSOLE_SOCKET may supply it; main reports when neither is there.
+  auto console = parse({"console"});
+  CHECK(console.cl.cmd == command_line::command::console);
+  CHECK(console.cl.console_socket.empty());
+  auto report = parse({"report", "--json"});
+  CHECK(report.cl.cmd == command_line::command::report);
+  CHECK(report.cl.console_socket.empty());
+  CHECK(report.cl.json);
+}
+
+TEST_CASE("command line: report takes --socket and --json but no command") {
+  auto p = parse({"report", "--socket", "/s"});
+  CHECK(p.cl.cmd == command_line::command::report);
+  CHECK(p.cl.console_socket == "/s");
+  CHECK_FALSE(p.cl.json);
+  CHECK_FALSE(p.cl.console_command);
+
+  auto with_command = parse({"report", "--socket", "/s", "-c", "tree"});
+  CHECK(with_command.cl.cmd == command_line::command::exit);
+  CHECK(with_command.cl.exit_code == 2);
+  CHECK_FALSE(with_command.err.empty());
+}
+
+TEST_CASE("command line: console refuses setting flags and a --socket without value") {
+  auto setting = parse({"console", "--socket", "/s", "--http-pool-max", "3"});
+  CHECK(setting.cl.cmd == command_line::command::exit);
+  CHECK(setting.cl.exit_code == 2);
+  CHECK(contains(setting.err, "--http-pool-max"));
+
+  auto bare = parse({"console", "--socket"});
+  CHECK(bare.cl.cmd == command_line::command::exit);
+  CHECK(bare.cl.exit_code == 2);
+  CHECK(contains(bare.err, "--socket"));
+}
+
+TEST_CASE("command line: console and report help name their options") {
+  auto console = parse({"console", "--help"});
+  CHECK(console.cl.cmd == command_line::command::exit);
+  CHECK(console.cl.exit_code == 0);
+  for (const char* part : {"--socket", "WARREN_CONSOLE_SOCKET", "--command", "-c",
+                           "--json", "--console-socket"})
+    CHECK_MESSAGE(contains(console.out, part), part);
+
+  auto report = parse({"report", "--help"});
+  CHECK(report.cl.exit_code == 0);
+  CHECK(contains(report.out, "--socket"));
+  CHECK(contains(report.out, "--json"));
+  CHECK_FALSE(contains(report.out, "--command"));
+
+  auto top = parse({"--help"});
+  CHECK(contains(top.out, "console"));
+  CHECK(contains(top.out, "report"));
+}

@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 43);
+  CHECK(keys.size() == 45);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -122,6 +122,8 @@ TEST_CASE("settings: every key has one env var and one flag, all distinct") {
                           "RABBITMQ_USER",
                           "RABBITMQ_PASSWORD",
                           "WARREN_LOG_LEVEL",
+                          "WARREN_METRICS",
+                          "WARREN_CONSOLE_SOCKET",
                           "WARREN_MAX_LINE_BYTES",
                           "WARREN_MAX_IN_FLIGHT",
                           "WARREN_TOOLS_PAGE_SIZE",
@@ -161,6 +163,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"rabbitmq.user", "alice"},
       {"rabbitmq.password", "pw-42"},
       {"server.log_level", "error"},
+      {"server.metrics", "127.0.0.1:9999"},
+      {"server.console_socket", "/run/warren.sock"},
       {"server.max_line_bytes", "2048"},
       {"server.max_in_flight", "7"},
       {"server.tools_page_size", "9"},
@@ -209,6 +213,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->user == "alice");
   CHECK(s->password == "pw-42");
   CHECK(s->log_level == "error");
+  CHECK(s->metrics == "127.0.0.1:9999");
+  CHECK(s->console_socket == "/run/warren.sock");
   CHECK(s->max_line_bytes == 2048);
   CHECK(s->max_in_flight == 7);
   CHECK(s->tools_page_size == 9);
@@ -539,4 +545,44 @@ TEST_CASE("settings: writes are off by default and switched on by flag, env or f
   auto families = load_settings(std::nullopt, none, {{"server.tools", "some"}});
   REQUIRE(!families);
   CHECK(message_of(families.error()).find("server.tools") != std::string::npos);
+}
+
+TEST_CASE("settings: set_setting applies a valid value and leaves all as it was on "
+          "a bad one, naming the key") {
+  settings s;
+  REQUIRE_FALSE(set_setting(s, "cache.ttl_lists", "5"));
+  CHECK(s.cache_ttl_lists == 5);
+  auto err = set_setting(s, "cache.ttl_lists", "soon");
+  REQUIRE(err);
+  CHECK(message_of(err).find("cache.ttl_lists") != std::string::npos);
+  CHECK(s.cache_ttl_lists == 5);
+  // A value valid on its own but not with the rest is refused too.
+  err = set_setting(s, "http_pool.min", "60");
+  REQUIRE(err);
+  CHECK(message_of(err).find("http_pool.max") != std::string::npos);
+  CHECK(s.http_pool_min == 5);
+  err = set_setting(s, "cache.ttl_list", "5");
+  REQUIRE(err);
+  CHECK(message_of(err).find("unknown setting") != std::string::npos);
+}
+
+TEST_CASE("settings: setting_value never shows the password") {
+  settings s;
+  s.password = "hunter2";
+  s.amqp_url = "amqp://app:hunter2@broker:5672/%2f";
+  CHECK(setting_value(s, "rabbitmq.password") == "***");
+  CHECK(setting_value(s, "rabbitmq.url")->find("hunter2") == std::string::npos);
+  CHECK(setting_value(s, "breaker.failures") == "5");
+  CHECK_FALSE(setting_value(s, "no.such_key"));
+}
+
+TEST_CASE("settings: server.metrics must be HOST:PORT") {
+  for (const char* bad : {"9464", ":9464", "localhost:", "h:0", "h:70000", "h:12x"}) {
+    auto s = load_settings(std::nullopt, env_of({{"WARREN_METRICS", bad}}), {});
+    CHECK_FALSE(s);
+  }
+  auto s =
+      load_settings(std::nullopt, env_of({{"WARREN_METRICS", "127.0.0.1:9464"}}), {});
+  REQUIRE(s);
+  CHECK(s->metrics == "127.0.0.1:9464");
 }
