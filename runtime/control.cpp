@@ -168,24 +168,21 @@ caf::error control_plane::resize(const std::string& name, std::size_t min,
 }
 
 caf::error control_plane::trip(const std::string& name) {
-  auto id = backend(name, false);
-  if (!id)
-    return id.error();
-  auto b = named(*id, name + " breaker");
-  if (!b)
-    return b.error();
-  caf::anon_send(*b, trip_atom::value);
-  return {};
+  return to_breaker(name, caf::make_message(trip_atom::value));
 }
 
 caf::error control_plane::reset(const std::string& name) {
+  return to_breaker(name, caf::make_message(reset_atom::value));
+}
+
+caf::error control_plane::to_breaker(const std::string& name, caf::message msg) {
   auto id = backend(name, false);
   if (!id)
     return id.error();
   auto b = named(*id, name + " breaker");
   if (!b)
     return b.error();
-  caf::anon_send(*b, reset_atom::value);
+  caf::anon_send(*b, std::move(msg));
   return {};
 }
 

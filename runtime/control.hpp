@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/expected.hpp>
+#include <caf/message.hpp>
 #include <prometheus/collectable.h>
 
 #include "config/settings.hpp"
@@ -77,6 +78,7 @@ public:
 private:
   caf::expected<caf::actor> named(caf::atom_value name, const std::string& what) const;
   caf::expected<caf::atom_value> backend(const std::string& name, bool pool) const;
+  caf::error to_breaker(const std::string& name, caf::message msg);
 
   caf::actor_system& sys_;
   control_targets targets_;
