@@ -307,10 +307,9 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         auto promise = self->make_response_promise<tool_result>();
         ++st.calls;
         ++st.in_flight;
-        auto corr = correlation_id(call.id);
-        done_fn done = [self, promise, corr](tool_result result) mutable {
+        done_fn done = [self, promise, id = call.id](tool_result result) mutable {
           --self->state.in_flight;
-          log_for(corr, spdlog::level::debug, "dispatcher: {} ({} us at the broker)",
+          log_for(id, spdlog::level::debug, "dispatcher: {} ({} us at the broker)",
                   result.is_error ? "failed" : "answered", result.backend_ns / 1000);
           promise.deliver(std::move(result));
         };
@@ -326,10 +325,11 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         cache_actor shard;
         if (cache.count > 0 && !op->cache_key.empty())
           shard = cache.shard(std::hash<std::string>{}(op->cache_key) % cache.count);
-        log_for(corr, spdlog::level::debug, "dispatcher: {} {} via {}{}", call.name,
-                op->invalidates.empty() ? "reads" : "writes",
+        log_for(call.id, spdlog::level::debug, "dispatcher: {} {} via {}{}{}",
+                call.name, op->invalidates.empty() ? "reads" : "writes",
                 op->backend == backend_kind::amqp ? "AMQP" : "the management API",
-                shard ? " (cached read, key " + op->cache_key + ")" : "");
+                shard ? ", cached under key " : "",
+                shard ? std::string_view{op->cache_key} : std::string_view{});
         if (shard)
           run_cached(self, shard, op, budget, std::move(done));
         else

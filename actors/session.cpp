@@ -113,7 +113,7 @@ void start_call(session_ptr self, call_action call) {
   auto tool = call.tool;
   auto call_id = next_call_id();
   st.pending[id].call = call_id;
-  log_for(correlation_id(call_id), spdlog::level::debug,
+  log_for(call_id, spdlog::level::debug,
           "tools/call {} (request id {}) from the {} client", tool, id,
           st.cfg.transport);
   self->request(
@@ -129,7 +129,7 @@ void start_call(session_ptr self, call_action call) {
               auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                             self->clock().now() - started)
                             .count();
-              log_for(correlation_id(call_id), spdlog::level::debug,
+              log_for(call_id, spdlog::level::debug,
                       "tools/call {} {} in {} us ({} us at the broker)", tool,
                       result.is_error ? "failed" : "succeeded", us,
                       result.backend_ns / 1000);
@@ -145,8 +145,8 @@ void start_call(session_ptr self, call_action call) {
           [self, id, tool, call_id](caf::error& err) {
             auto code = code_of(err);
             auto refused = code == ec::invalid_params || code == ec::unknown_tool;
-            log_for(correlation_id(call_id), spdlog::level::debug,
-                    "tools/call {} failed: {}", tool, message_of(err));
+            log_for(call_id, spdlog::level::debug, "tools/call {} failed: {}", tool,
+                    message_of(err));
             if (auto i = self->state.pending.find(id); i != self->state.pending.end())
               record(self, "tools/call", tool,
                      refused ? request_outcome::error : request_outcome::tool_error,
@@ -183,7 +183,7 @@ void handle_line(session_ptr self, const std::string& line) {
             // it is dropped.
             if (auto i = st.pending.find(cancel.request_id_json);
                 i != st.pending.end()) {
-              log_for(correlation_id(i->second.call), spdlog::level::debug,
+              log_for(i->second.call, spdlog::level::debug,
                       "request {} cancelled by the client", cancel.request_id_json);
               record(self, "tools/call", i->second.tool, request_outcome::cancelled,
                      i->second.started, 0, i->second.call);

@@ -647,18 +647,25 @@ std::string check_user(settings& s) {
   return {};
 }
 
-std::string check_log_level(settings& s) {
-  static constexpr const char* levels[] = {"trace", "debug", "info",
-                                           "warn",  "error", "off"};
-  auto level = lower(s.log_level);
-  for (const char* candidate : levels) {
-    if (level == candidate) {
-      s.log_level = level;
+// A value that must be one of a few words, in any case: stored in lower case, or the
+// complaint that lists the words.
+std::string check_choice(std::string& value, const char* key,
+                         std::initializer_list<const char*> choices) {
+  auto lowered = lower(value);
+  std::string list;
+  for (const char* choice : choices) {
+    if (lowered == choice) {
+      value = lowered;
       return {};
     }
+    list += (list.empty() ? "" : ", ") + std::string{choice};
   }
-  return "server.log_level: " + shown_value(s.log_level) +
-         " is not one of trace, debug, info, warn, error, off";
+  return std::string{key} + ": " + shown_value(value) + " is not one of " + list;
+}
+
+std::string check_log_level(settings& s) {
+  return check_choice(s.log_level, "server.log_level",
+                      {"trace", "debug", "info", "warn", "error", "off"});
 }
 
 std::string check_metrics(settings& s) {
@@ -688,33 +695,15 @@ std::string check_console_socket(settings& s) {
 }
 
 std::string check_tool_families(settings& s) {
-  auto families = lower(s.tool_families);
-  if (families == "direct" || families == "discovery" || families == "all") {
-    s.tool_families = families;
-    return {};
-  }
-  return "server.tools: " + shown_value(s.tool_families) +
-         " is not one of direct, discovery, all";
+  return check_choice(s.tool_families, "server.tools", {"direct", "discovery", "all"});
 }
 
 std::string check_pool_policy(settings& s) {
-  auto policy = lower(s.pool_policy);
-  if (policy == "block" || policy == "queue" || policy == "fail_fast") {
-    s.pool_policy = policy;
-    return {};
-  }
-  return "pool.policy: " + shown_value(s.pool_policy) +
-         " is not one of block, queue, fail_fast";
+  return check_choice(s.pool_policy, "pool.policy", {"block", "queue", "fail_fast"});
 }
 
 std::string check_cache_backend(settings& s) {
-  auto backend = lower(s.cache_backend);
-  if (backend == "memory" || backend == "redis") {
-    s.cache_backend = backend;
-    return {};
-  }
-  return "cache.backend: " + shown_value(s.cache_backend) +
-         " is not one of memory, redis";
+  return check_choice(s.cache_backend, "cache.backend", {"memory", "redis"});
 }
 
 std::string check_redis_url(settings& s) {
@@ -733,13 +722,7 @@ std::string check_invalidation_exchange(settings& s) {
 }
 
 std::string check_scheduler(settings& s) {
-  auto policy = lower(s.scheduler);
-  if (policy == "sharing" || policy == "stealing") {
-    s.scheduler = policy;
-    return {};
-  }
-  return "server.scheduler: " + shown_value(s.scheduler) +
-         " is not one of sharing, stealing";
+  return check_choice(s.scheduler, "server.scheduler", {"sharing", "stealing"});
 }
 
 // --- validation ----------------------------------------------------------------------

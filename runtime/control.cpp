@@ -52,7 +52,7 @@ const std::vector<std::string>& control_plane::runtime_keys() {
   return keys;
 }
 
-actor_status control_plane::tree() {
+actor_status control_plane::tree() const {
   actor_status root;
   root.kind = "process";
   root.name = "warren";
@@ -71,7 +71,7 @@ actor_status control_plane::tree() {
   return root;
 }
 
-request_snapshot control_plane::requests() {
+request_snapshot control_plane::requests() const {
   auto reporter = sys_.registry().get<caf::actor>(service_name::reporter);
   if (!reporter)
     return {};
@@ -91,9 +91,7 @@ perf_report control_plane::report() {
 }
 
 std::vector<prometheus::MetricFamily> control_plane::Collect() const {
-  // Collect is const for prometheus-cpp; asking the actors changes nothing here.
-  auto* self = const_cast<control_plane*>(this);
-  return metric_families(self->tree(), self->requests(), read_process_figures());
+  return metric_families(tree(), requests(), read_process_figures());
 }
 
 std::string control_plane::metrics_text() {

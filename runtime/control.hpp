@@ -50,8 +50,8 @@ public:
   control_plane(caf::actor_system& sys, settings cfg, control_targets targets);
 
   /// The whole tree: a root for the process, its sessions and the supervision tree.
-  actor_status tree();
-  request_snapshot requests();
+  actor_status tree() const;
+  request_snapshot requests() const;
   perf_report report();
   std::string metrics_text();
   std::vector<prometheus::MetricFamily> Collect() const override;

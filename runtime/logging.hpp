@@ -66,4 +66,16 @@ void log_for(std::string_view correlation, spdlog::level::level_enum lvl,
   logger->log(lvl, f, std::forward<Ts>(args)...);
 }
 
+/// As above for the tool call with id `call`; its correlation id is only written out
+/// when the line is logged, so a filtered line costs nothing on the request path.
+template <class... Ts>
+void log_for(std::uint64_t call, spdlog::level::level_enum lvl,
+             spdlog::format_string_t<Ts...> f, Ts&&... args) {
+  auto* logger = spdlog::default_logger_raw();
+  if (logger == nullptr || !logger->should_log(lvl))
+    return;
+  log_scope scope{correlation_id(call)};
+  logger->log(lvl, f, std::forward<Ts>(args)...);
+}
+
 } // namespace warren
