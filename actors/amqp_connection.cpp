@@ -17,9 +17,17 @@ amqp_connection(amqp_actor::stateful_pointer<amqp_connection_state> self,
         auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
         auto& client = *self->state.client;
         auto started = std::chrono::steady_clock::now();
-        auto response = request.what == amqp_request::kind::publish
-                            ? client.publish(request.publish, timeout)
-                            : client.get(request.get, timeout);
+        auto response = [&] {
+          switch (request.what) {
+          case amqp_request::kind::publish:
+            return client.publish(request.publish, timeout);
+          case amqp_request::kind::publish_batch:
+            return client.publish_batch(request.batch, request.window, timeout);
+          case amqp_request::kind::get:
+            break;
+          }
+          return client.get(request.get, timeout);
+        }();
         if (response)
           response->backend_ns = nanos_since(started);
         return response;

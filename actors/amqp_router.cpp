@@ -8,9 +8,17 @@ namespace warren {
 
 namespace {
 
-const std::string& vhost_of(const amqp_request& request) {
-  return request.what == amqp_request::kind::publish ? request.publish.vhost
-                                                     : request.get.vhost;
+// A batch goes, whole, to the vhost of its first message.
+std::string vhost_of(const amqp_request& request) {
+  switch (request.what) {
+  case amqp_request::kind::publish:
+    return request.publish.vhost;
+  case amqp_request::kind::publish_batch:
+    return request.batch.empty() ? std::string{"/"} : request.batch.front().vhost;
+  case amqp_request::kind::get:
+    break;
+  }
+  return request.get.vhost;
 }
 
 } // namespace
@@ -24,7 +32,7 @@ amqp_router(amqp_router_actor::stateful_pointer<amqp_router_state> self,
       [self](amqp_atom, amqp_request& request,
              caf::timespan budget) -> caf::delegated<amqp_response> {
         auto& st = self->state;
-        const auto& vhost = vhost_of(request);
+        const auto vhost = vhost_of(request);
         auto i = st.pools.find(vhost);
         if (i == st.pools.end()) {
           amqp_protocol::factory make =

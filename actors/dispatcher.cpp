@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/status.hpp"
+#include "protocol/batch.hpp"
 #include "protocol/cache_invalidation.hpp"
 #include "protocol/error.hpp"
 #include "runtime/logging.hpp"
@@ -111,6 +112,10 @@ void run_guarded(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t 
               done(std::move(*verdict));
               return;
             }
+            if (op->precheck_only) { // a batch's check: the write may go ahead
+              done(tool_result{false, "{}", response.backend_ns});
+              return;
+            }
             auto left = budget - (self->clock().now() - started);
             run_management(self, op, left, call,
                            [done, precheck_ns = response.backend_ns](tool_result r) {
@@ -138,24 +143,35 @@ tool_result amqp_failed(const operation& op, const caf::error& err,
   return tool_catalog::failure(text);
 }
 
-void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
-              done_fn done) {
+// Sends op's AMQP request as the call's own; `done` gets the broker's response or
+// the error.
+void send_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
+               std::function<void(caf::expected<amqp_response>)> done) {
   auto amqp = self->state.amqp ? self->state.amqp() : amqp_service{};
   if (!amqp) {
-    done(restarting());
+    done(make_error(ec::unavailable,
+                    "the AMQP backend is restarting; try again in a moment"));
     return;
   }
-  auto catalog = self->state.catalog;
   auto request = op->amqp;
   request.call = call;
   self->request(amqp, budget, amqp_atom::value, std::move(request), budget)
-      .then(
-          [=](amqp_response& response) {
-            auto result = catalog->shape_amqp(*op, response);
-            result.backend_ns = response.backend_ns;
-            done(std::move(result));
-          },
-          [=](caf::error& err) { done(amqp_failed(*op, err, budget)); });
+      .then([=](amqp_response& response) { done(std::move(response)); },
+            [=](caf::error& err) { done(std::move(err)); });
+}
+
+void run_amqp(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
+              done_fn done) {
+  auto catalog = self->state.catalog;
+  send_amqp(self, op, budget, call, [=](caf::expected<amqp_response> response) {
+    if (!response) {
+      done(amqp_failed(*op, response.error(), budget));
+      return;
+    }
+    auto result = catalog->shape_amqp(*op, *response);
+    result.backend_ns = response->backend_ns;
+    done(std::move(result));
+  });
 }
 
 void execute(dispatcher_ptr self, op_ptr op, caf::timespan budget, uint64_t call,
@@ -258,10 +274,20 @@ void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
 
 // Wraps `done` so that the write's invalidations reach every shard before the caller
 // hears the outcome (whatever it is: a failed write may still have changed something).
-done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
-                         std::vector<std::string> prefixes, caf::timespan budget,
-                         done_fn done) {
-  return [=](tool_result result) {
+// Without a cache, or for an operation that invalidates nothing, `done` is unchanged.
+template <class Result>
+std::function<void(Result)> invalidate_first(dispatcher_ptr self, const operation& op,
+                                             caf::timespan budget,
+                                             std::function<void(Result)> done) {
+  auto& cache = self->state.cache;
+  if (cache.count == 0 || op.invalidates.empty())
+    return done;
+  std::vector<cache_actor> shards;
+  for (std::size_t i = 0; i < cache.count; ++i)
+    if (auto shard = cache.shard(i))
+      shards.push_back(std::move(shard));
+  auto prefixes = op.invalidates;
+  return [=](Result result) {
     auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
     auto remaining = std::make_shared<std::size_t>(shards.size() + (l2 ? 1 : 0));
     if (*remaining == 0) { // every cache restarting: nothing holds the old state
@@ -269,7 +295,7 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
       tell_peers(self, prefixes, budget);
       return;
     }
-    auto outcome = std::make_shared<tool_result>(std::move(result));
+    auto outcome = std::make_shared<Result>(std::move(result));
     auto one_done = [=] {
       if (--*remaining == 0)
         done(std::move(*outcome));
@@ -284,56 +310,104 @@ done_fn invalidate_first(dispatcher_ptr self, std::vector<cache_actor> shards,
   };
 }
 
+// Runs a prepared call: from its cache shard when it is a cached read, else at its
+// backend, with its invalidations done before the answer.
+caf::result<tool_result> run(dispatcher_ptr self, op_ptr op, caf::timespan budget,
+                             uint64_t call) {
+  auto& st = self->state;
+  if (op->backend == backend_kind::local)
+    return st.catalog->shape(*op, {});
+  auto promise = self->make_response_promise<tool_result>();
+  ++st.calls;
+  ++st.in_flight;
+  done_fn done = [self, promise, call](tool_result result) mutable {
+    --self->state.in_flight;
+    log_for(call, spdlog::level::debug, "dispatcher: {} ({} us at the broker)",
+            result.is_error ? "failed" : "answered", result.backend_ns / 1000);
+    promise.deliver(std::move(result));
+  };
+  done = invalidate_first(self, *op, budget, std::move(done));
+  auto& cache = st.cache;
+  cache_actor shard;
+  if (cache.count > 0 && !op->cache_key.empty())
+    shard = cache.shard(std::hash<std::string>{}(op->cache_key) % cache.count);
+  log_for(call, spdlog::level::debug, "dispatcher: {} {} via {}{}{}", op->tool,
+          op->invalidates.empty() ? "reads" : "writes",
+          op->backend == backend_kind::amqp ? "AMQP" : "the management API",
+          shard ? ", cached under key " : "",
+          shard ? std::string_view{op->cache_key} : std::string_view{});
+  if (shard)
+    run_cached(self, shard, op, budget, std::move(done));
+  else
+    execute(self, op, budget, call, std::move(done));
+  return promise;
+}
+
+// Hands a batch call to the batch supervisor, which runs it as a job.
+caf::result<tool_result> run_batch(dispatcher_ptr self, op_ptr op, caf::timespan budget,
+                                   const tool_call& call) {
+  auto& st = self->state;
+  auto batches = st.batches ? st.batches() : batch_service{};
+  if (!batches)
+    return tool_catalog::failure(
+        "warren's batch runner is restarting; nothing was done, try again in a moment");
+  auto promise = self->make_response_promise<tool_result>();
+  ++st.calls;
+  ++st.in_flight;
+  log_for(call.id, spdlog::level::debug,
+          "dispatcher: {} runs as a batch job of {} items", call.name,
+          op->batch ? op->batch->items.size() : 0);
+  self->request(batches, budget + std::chrono::seconds{1}, run_atom::value, op, budget,
+                call.id, call.progress)
+      .then(
+          [self, promise](tool_result& result) mutable {
+            --self->state.in_flight;
+            promise.deliver(std::move(result));
+          },
+          [self, promise, budget](caf::error& err) mutable {
+            --self->state.in_flight;
+            promise.deliver(failed(err, budget));
+          });
+  return promise;
+}
+
 } // namespace
 
 dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
                                            std::shared_ptr<const tool_catalog> catalog,
                                            backend_lookup backend, amqp_lookup amqp,
-                                           cache_access cache) {
+                                           cache_access cache, batch_lookup batches) {
   self->state.catalog = std::move(catalog);
   self->state.backend = std::move(backend);
   self->state.amqp = std::move(amqp);
   self->state.cache = std::move(cache);
+  self->state.batches = std::move(batches);
   return {
       [self](call_atom, const tool_call& call,
              caf::timespan budget) -> caf::result<tool_result> {
-        auto& st = self->state;
-        auto prepared = st.catalog->prepare(call.name, call.arguments_json);
+        auto prepared = self->state.catalog->prepare(call.name, call.arguments_json);
         if (!prepared)
           return std::move(prepared.error());
         auto op = std::make_shared<const operation>(std::move(*prepared));
-        if (op->backend == backend_kind::local)
-          return st.catalog->shape(*op, {});
-        auto promise = self->make_response_promise<tool_result>();
-        ++st.calls;
-        ++st.in_flight;
-        done_fn done = [self, promise, id = call.id](tool_result result) mutable {
-          --self->state.in_flight;
-          log_for(id, spdlog::level::debug, "dispatcher: {} ({} us at the broker)",
-                  result.is_error ? "failed" : "answered", result.backend_ns / 1000);
-          promise.deliver(std::move(result));
-        };
-        auto& cache = st.cache;
-        if (cache.count > 0 && !op->invalidates.empty()) {
-          std::vector<cache_actor> shards;
-          for (std::size_t i = 0; i < cache.count; ++i)
-            if (auto shard = cache.shard(i))
-              shards.push_back(std::move(shard));
-          done = invalidate_first(self, std::move(shards), op->invalidates, budget,
-                                  std::move(done));
-        }
-        cache_actor shard;
-        if (cache.count > 0 && !op->cache_key.empty())
-          shard = cache.shard(std::hash<std::string>{}(op->cache_key) % cache.count);
-        log_for(call.id, spdlog::level::debug, "dispatcher: {} {} via {}{}{}",
-                call.name, op->invalidates.empty() ? "reads" : "writes",
-                op->backend == backend_kind::amqp ? "AMQP" : "the management API",
-                shard ? ", cached under key " : "",
-                shard ? std::string_view{op->cache_key} : std::string_view{});
-        if (shard)
-          run_cached(self, shard, op, budget, std::move(done));
-        else
-          execute(self, op, budget, call.id, std::move(done));
+        if (op->backend == backend_kind::batch)
+          return run_batch(self, std::move(op), budget, call);
+        return run(self, std::move(op), budget, call.id);
+      },
+      [self](run_atom, op_handle op, caf::timespan budget, uint64_t call) {
+        return run(self, std::move(op), budget, call);
+      },
+      [self](amqp_atom, op_handle op, caf::timespan budget,
+             uint64_t call) -> caf::result<amqp_response> {
+        auto promise = self->make_response_promise<amqp_response>();
+        std::function<void(caf::expected<amqp_response>)> done =
+            [promise](caf::expected<amqp_response> response) mutable {
+              if (response)
+                promise.deliver(std::move(*response));
+              else
+                promise.deliver(std::move(response.error()));
+            };
+        done = invalidate_first(self, *op, budget, std::move(done));
+        send_amqp(self, std::move(op), budget, call, std::move(done));
         return promise;
       },
       [self](ttl_atom, caf::timespan ttl) { self->state.cache.ttl = ttl; },
@@ -354,6 +428,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
           self->send(backend, cancel_atom::value, call);
         if (auto amqp = st.amqp ? st.amqp() : amqp_service{})
           self->send(amqp, cancel_atom::value, call);
+        if (auto batches = st.batches ? st.batches() : batch_service{})
+          self->send(batches, cancel_atom::value, call);
       },
   };
 }

@@ -12,6 +12,7 @@ namespace warren {
 /// Find the current backends (they may have been restarted).
 using backend_lookup = std::function<http_service()>;
 using amqp_lookup = std::function<amqp_service()>;
+using batch_lookup = std::function<batch_service()>;
 
 /// How the dispatcher reaches the cache.
 struct cache_access {
@@ -36,6 +37,7 @@ struct dispatcher_state {
   backend_lookup backend;
   amqp_lookup amqp;
   cache_access cache;
+  batch_lookup batches;
   uint64_t calls = 0;     ///< calls that reached a backend or the cache
   uint64_t in_flight = 0; ///< of those, calls not answered yet
 };
@@ -47,10 +49,11 @@ struct dispatcher_state {
 /// so that no read after the answer sees the state before the write. A cancel for a
 /// call id goes to both backends, which stop that call's requests; a read served to
 /// the cache is not the caller's alone (others may wait for it), so it is never
-/// cancelled.
+/// cancelled. A batch call goes to the batch supervisor, which runs it as a job whose
+/// items come back here as prepared calls (run, amqp).
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
            std::shared_ptr<const tool_catalog> catalog, backend_lookup backend,
-           amqp_lookup amqp, cache_access cache);
+           amqp_lookup amqp, cache_access cache, batch_lookup batches);
 
 } // namespace warren

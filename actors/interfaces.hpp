@@ -47,6 +47,8 @@ using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
 using configure_atom = caf::atom_constant<caf::atom("configure")>;
 using record_atom = caf::atom_constant<caf::atom("record")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 // -- message types -------------------------------------------------------------------
 
@@ -57,18 +59,29 @@ inline uint64_t nanos_since(std::chrono::steady_clock::time_point start) {
                                    .count());
 }
 
+/// Where a long call (a batch job) reports how far it got: the call's id, items done,
+/// items in all, and a few words on what it is doing.
+using progress_actor = caf::typed_actor<
+    caf::reacts_to<progress_atom, uint64_t, uint64_t, uint64_t, std::string>>;
+
 /// A tools/call request as the dispatcher receives it.
 struct tool_call {
   std::string name;
   std::string arguments_json;
   /// Unique in the process; names the call in a later cancel. 0: not cancellable.
   uint64_t id = 0;
+  /// Where progress goes when the client asked for it (a progress token); else none.
+  progress_actor progress;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
-  return f(caf::meta::type_name("tool_call"), x.name, x.arguments_json, x.id);
+  return f(caf::meta::type_name("tool_call"), x.name, x.arguments_json, x.id,
+           x.progress);
 }
+
+/// A prepared call, shared between the actors that run it (never sent off the node).
+using op_handle = std::shared_ptr<const operation>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
@@ -134,13 +147,34 @@ using l2_actor = caf::typed_actor<
     caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,
     status_api>;
 
+/// What a batch job needs of the dispatcher. run: one prepared call, run exactly as
+/// a tools/call of it would be (cache, invalidations, breaker, pool), under the given
+/// call id (0: not cancellable). amqp: a prepared AMQP operation (a batch of
+/// publishes) whose answer is the broker's own response, with the operation's
+/// invalidations done before it.
+using call_runner = caf::typed_actor<
+    caf::replies_to<run_atom, op_handle, caf::timespan, uint64_t>::with<tool_result>,
+    caf::replies_to<amqp_atom, op_handle, caf::timespan,
+                    uint64_t>::with<amqp_response>>;
+
+/// Runs batch calls, one job actor each: the batch operation, the time the job may
+/// take, the call's id and where its progress goes. cancel stops the job of a call.
+/// record: a finished job's tool and its items by status (succeeded, failed,
+/// rolled_back, skipped), for the metrics.
+using batch_service =
+    caf::typed_actor<caf::replies_to<run_atom, op_handle, caf::timespan, uint64_t,
+                                     progress_actor>::with<tool_result>,
+                     caf::reacts_to<cancel_atom, uint64_t>,
+                     caf::reacts_to<record_atom, std::string, std::vector<uint64_t>>,
+                     status_api>;
+
 /// Turns a tools/call into a tool result. Unknown tools and invalid arguments come
 /// back as errors (ec::unknown_tool, ec::invalid_params); broker failures as
 /// tool results with isError.
 /// cancel stops the backend work of the call with that id (its answer, if one still
 /// comes, is an error the session drops). ttl sets how long read results stay cached
 /// from now on.
-using dispatcher_actor = caf::typed_actor<
+using dispatcher_actor = call_runner::extend<
     caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>,
     caf::reacts_to<cancel_atom, uint64_t>, caf::reacts_to<ttl_atom, caf::timespan>,
     status_api>;
@@ -155,3 +189,5 @@ using session_actor = caf::typed_actor<caf::reacts_to<line_atom, std::string>,
 void register_types(caf::actor_system_config& cfg);
 
 } // namespace warren
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(warren::op_handle)

@@ -75,9 +75,12 @@ bool answer(session_ptr self, const std::string& id_json, const std::string& lin
   auto i = st.pending.find(id_json);
   if (i == st.pending.end())
     return false;
-  if (!i->second.progress_token_json.empty())
-    st.out->send(mcp_session::progress_notification(i->second.progress_token_json, 1, 1,
-                                                    "done"));
+  auto& p = i->second;
+  auto last = std::max<uint64_t>(p.total, 1);
+  if (!p.progress_token_json.empty() && last > p.progress)
+    st.out->send(mcp_session::progress_notification(p.progress_token_json,
+                                                    static_cast<double>(last),
+                                                    static_cast<double>(last), "done"));
   st.out->send(line);
   st.pending.erase(i);
   return true;
@@ -116,11 +119,13 @@ void start_call(session_ptr self, call_action call) {
   log_for(call_id, spdlog::level::debug,
           "tools/call {} (request id {}) from the {} client", tool, id,
           st.cfg.transport);
-  self->request(
-          dispatcher, st.cfg.request_timeout + std::chrono::seconds{1},
-          call_atom::value,
-          tool_call{std::move(call.tool), std::move(call.arguments_json), call_id},
-          st.cfg.request_timeout)
+  auto budget =
+      st.catalog->runs_as_job(tool) ? st.cfg.batch_timeout : st.cfg.request_timeout;
+  tool_call request{std::move(call.tool), std::move(call.arguments_json), call_id, {}};
+  if (!call.progress_token_json.empty())
+    request.progress = caf::actor_cast<progress_actor>(self);
+  self->request(dispatcher, budget + std::chrono::seconds{1}, call_atom::value,
+                std::move(request), budget)
       .then(
           [self, id, tool, call_id](tool_result& result) {
             auto i = self->state.pending.find(id);
@@ -243,6 +248,19 @@ session_impl_actor::behavior_type session(session_ptr self,
           self->delayed_send(self, st.cfg.shutdown_grace, deadline_atom::value);
         }
         maybe_quit(self);
+      },
+      [self](progress_atom, uint64_t call, uint64_t done, uint64_t total,
+             const std::string& what) {
+        for (auto& [id, p] : self->state.pending) {
+          if (p.call != call || p.progress_token_json.empty() || done <= p.progress)
+            continue;
+          p.progress = done;
+          p.total = total;
+          self->state.out->send(mcp_session::progress_notification(
+              p.progress_token_json, static_cast<double>(done),
+              static_cast<double>(total), what));
+          return;
+        }
       },
       [self](deadline_atom) {
         // The grace period is over: answer what is left, then stop.

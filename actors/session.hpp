@@ -30,6 +30,7 @@ using dispatcher_lookup = std::function<dispatcher_actor()>;
 struct session_config {
   server_info info;
   caf::timespan request_timeout = std::chrono::seconds{30};
+  caf::timespan batch_timeout = std::chrono::minutes{5}; ///< of a batch tool's job
   caf::timespan shutdown_grace = std::chrono::seconds{5};
   std::size_t max_line_bytes = 10u << 20; ///< for the message to an oversized line
   std::string transport = "stdio";        ///< how the client is connected
@@ -37,7 +38,11 @@ struct session_config {
   std::function<reporter_actor()> reporter;
 };
 
-using session_impl_actor = session_actor::extend<caf::reacts_to<deadline_atom>>;
+/// Beyond what its transport sends: its own shutdown deadline, and the progress of
+/// long calls (batch jobs report it here; the session forwards it to the client).
+using session_impl_actor = session_actor::extend<
+    caf::reacts_to<deadline_atom>,
+    caf::reacts_to<progress_atom, uint64_t, uint64_t, uint64_t, std::string>>;
 
 struct session_state {
   static inline const char* name = "session";
@@ -47,6 +52,9 @@ struct session_state {
     std::string progress_token_json;
     caf::actor_clock::time_point started;
     uint64_t call = 0; ///< the id the dispatcher knows it by
+    /// The last progress sent and its total: each notification must go higher.
+    uint64_t progress = 0;
+    uint64_t total = 1;
   };
 
   std::shared_ptr<const tool_catalog> catalog;

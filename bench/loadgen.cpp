@@ -4,6 +4,8 @@
 //   warren_loadgen --binary PATH --scenario ping|list_queues|<tool> --requests N
 //                  --inflight W [--arguments JSON] [--env KEY=VALUE ...]
 //                  [--warmup N] [--timeout SECONDS] [--json] [-- WARREN-FLAGS...]
+//   warren_loadgen --binary PATH --mix '[{"tool":..,"arguments":{..},"weight":N},..]'
+//                  [--seed N] [--after-warmup CMD] [--after-run CMD] ...
 //
 // One thread writes requests to warren's stdin, the main thread reads its stdout, so a
 // full pipe on one side never stalls the other.
@@ -15,13 +17,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
@@ -41,6 +47,10 @@ struct options {
   std::size_t requests = 10000;
   std::size_t inflight = 1;
   std::string arguments = "{}";
+  std::string mix;
+  uint64_t seed = 1;
+  std::string after_warmup;
+  std::string after_run;
   std::vector<std::string> env;
   std::size_t warmup = 200;
   double timeout_s = 60;
@@ -54,7 +64,9 @@ struct phase_result {
   std::size_t errors = 0;
   std::size_t unexpected = 0; ///< responses with an id we did not send or twice
   std::vector<int64_t> latencies_us;
-  std::string failure; ///< non-empty when the phase could not finish
+  std::vector<std::size_t> calls;  ///< answered requests per tool of the workload
+  std::vector<std::size_t> failed; ///< of those, errors
+  std::string failure;             ///< non-empty when the phase could not finish
 };
 
 std::string quote(const std::string& text) {
@@ -79,15 +91,155 @@ struct request_template {
   }
 };
 
-request_template make_template(const options& opts) {
+request_template make_template(const std::string& tool, const std::string& arguments) {
   request_template t;
-  if (opts.scenario == "ping")
+  if (tool == "ping")
     t.after_id = R"(,"method":"ping"})";
   else
-    t.after_id = R"(,"method":"tools/call","params":{"name":)" + quote(opts.scenario) +
-                 R"(,"arguments":)" + opts.arguments + "}}";
+    t.after_id = R"(,"method":"tools/call","params":{"name":)" + quote(tool) +
+                 R"(,"arguments":)" + arguments + "}}";
   t.after_id += '\n';
   return t;
+}
+
+// What to send: the request templates, the tool each one calls, and for every request
+// of the session (warmup first) which template it uses.
+struct workload {
+  std::vector<request_template> templates;
+  std::vector<std::size_t> tool_of; ///< template -> index into tools
+  std::vector<std::string> tools;
+  std::vector<uint32_t> order;
+
+  const request_template& at(std::size_t seq) const {
+    return templates[order.empty() ? 0 : order[seq]];
+  }
+  std::size_t tool_at(std::size_t seq) const {
+    return order.empty() ? 0 : tool_of[order[seq]];
+  }
+};
+
+workload single_workload(const options& opts) {
+  workload w;
+  w.templates.push_back(make_template(opts.scenario, opts.arguments));
+  w.tool_of.push_back(0);
+  w.tools.push_back(opts.scenario);
+  return w;
+}
+
+std::string to_json(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  value.Accept(w);
+  return buf.GetString();
+}
+
+// One entry of --mix: a tool, the argument objects its draws take in turn, a weight.
+struct mix_entry {
+  std::size_t tool = 0;
+  std::size_t first_template = 0;
+  std::size_t template_count = 0;
+  uint32_t weight = 1;
+  std::size_t draws = 0;
+};
+
+std::optional<std::string> parse_mix_entry(const rapidjson::Value& item, workload& w,
+                                           mix_entry& e) {
+  if (!item.IsObject())
+    return "each element must be an object";
+  for (auto& m : item.GetObject()) {
+    std::string key = m.name.GetString();
+    if (key != "tool" && key != "arguments" && key != "weight")
+      return "unknown key '" + key + "' (expected tool, arguments, weight)";
+  }
+  auto tool = item.FindMember("tool");
+  if (tool == item.MemberEnd() || !tool->value.IsString() ||
+      tool->value.GetStringLength() == 0)
+    return "'tool' must be a non-empty string";
+  std::string name = tool->value.GetString();
+  auto known = std::find(w.tools.begin(), w.tools.end(), name);
+  e.tool = static_cast<std::size_t>(known - w.tools.begin());
+  if (known == w.tools.end())
+    w.tools.push_back(name);
+  if (auto weight = item.FindMember("weight"); weight != item.MemberEnd()) {
+    if (!weight->value.IsUint() || weight->value.GetUint() == 0 ||
+        weight->value.GetUint() > 1000000)
+      return "'weight' must be an integer from 1 to 1000000";
+    e.weight = weight->value.GetUint();
+  }
+  // An array of argument objects is taken in turn, one per draw of the entry: a way
+  // to rotate over queue names without a random pick ever repeating one too soon.
+  std::vector<const rapidjson::Value*> args;
+  auto arguments = item.FindMember("arguments");
+  if (arguments == item.MemberEnd()) {
+    static const rapidjson::Value empty{rapidjson::kObjectType};
+    args.push_back(&empty);
+  } else if (arguments->value.IsObject()) {
+    args.push_back(&arguments->value);
+  } else if (arguments->value.IsArray() && !arguments->value.Empty()) {
+    for (auto& a : arguments->value.GetArray()) {
+      if (!a.IsObject())
+        return "'arguments' must be an object or a non-empty array of objects";
+      args.push_back(&a);
+    }
+  } else {
+    return "'arguments' must be an object or a non-empty array of objects";
+  }
+  e.first_template = w.templates.size();
+  e.template_count = args.size();
+  for (auto* a : args) {
+    w.templates.push_back(make_template(name, to_json(*a)));
+    w.tool_of.push_back(e.tool);
+  }
+  return std::nullopt;
+}
+
+// The order is a deck holding each entry `weight` times, shuffled anew for every pass
+// by a seeded mt19937 (whose output the standard fixes), so the same --mix and --seed
+// send the same requests in the same order on any machine.
+std::optional<std::string> parse_mix(const std::string& text, uint64_t seed,
+                                     std::size_t total, workload& w) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  if (doc.HasParseError() || !doc.IsArray() || doc.Empty())
+    return std::string{"--mix must be a non-empty JSON array"};
+  std::vector<mix_entry> entries(doc.Size());
+  std::vector<uint32_t> deck;
+  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+    if (auto err = parse_mix_entry(doc[i], w, entries[i]))
+      return "--mix element " + std::to_string(i) + ": " + *err;
+    deck.insert(deck.end(), entries[i].weight, i);
+    if (deck.size() > 10000000)
+      return std::string{"--mix: the weights add up to more than 10000000"};
+  }
+  std::mt19937 rng{static_cast<std::mt19937::result_type>(seed)};
+  w.order.reserve(total);
+  while (w.order.size() < total) {
+    for (std::size_t i = deck.size(); i > 1; --i)
+      std::swap(deck[i - 1], deck[rng() % i]);
+    for (std::size_t k = 0; k < deck.size() && w.order.size() < total; ++k) {
+      auto& e = entries[deck[k]];
+      w.order.push_back(
+          static_cast<uint32_t>(e.first_template + e.draws++ % e.template_count));
+    }
+  }
+  return std::nullopt;
+}
+
+// Runs a shell command while warren keeps running; its stdout goes to our stderr so
+// that it cannot mix with the report. False when it did not exit with 0.
+bool run_hook(const std::string& what, const std::string& command) {
+  if (command.empty())
+    return true;
+  std::cout.flush();
+  auto status = std::system(("(" + command + "\n) 1>&2").c_str());
+  if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return true;
+  std::cerr << "warren_loadgen: " << what << " command failed ("
+            << (status != -1 && WIFEXITED(status)
+                    ? "exit code " + std::to_string(WEXITSTATUS(status))
+                    : std::string{"did not exit normally"})
+            << "): " << command << "\n";
+  return false;
 }
 
 // Reads until the response with `id` arrives; false on timeout or EOF.
@@ -124,12 +276,18 @@ bool is_error_response(const rapidjson::Document& doc) {
   return err != it->value.MemberEnd() && err->value.IsBool() && err->value.GetBool();
 }
 
-// Sends `count` requests with ids first_id.. keeping at most `window` in flight.
-phase_result run_phase(warren::subprocess& proc, const request_template& tmpl,
-                       int64_t first_id, std::size_t count, std::size_t window,
+// Sends `count` requests with ids first_id.., which are the workload's requests from
+// number first_id - 1 on, keeping at most `window` in flight.
+phase_result run_phase(warren::subprocess& proc, const workload& work, int64_t first_id,
+                       std::size_t count, std::size_t window,
                        std::chrono::milliseconds timeout) {
   phase_result out;
   out.latencies_us.reserve(count);
+  out.calls.assign(work.tools.size(), 0);
+  out.failed.assign(work.tools.size(), 0);
+  auto seq_of = [&](std::size_t index) {
+    return static_cast<std::size_t>(first_id - 1) + index;
+  };
   std::unique_ptr<std::atomic<int64_t>[]> sent_ns { new std::atomic<int64_t>[ count ] };
   std::unique_ptr<std::atomic<bool>[]> done { new std::atomic<bool>[ count ] };
   for (std::size_t i = 0; i < count; ++i) {
@@ -161,7 +319,8 @@ phase_result run_phase(warren::subprocess& proc, const request_template& tmpl,
       auto now = clock_type::now().time_since_epoch().count();
       for (std::size_t k = 0; k < room; ++k) {
         sent_ns[next + k].store(now, std::memory_order_release);
-        batch += tmpl.line(first_id + static_cast<int64_t>(next + k));
+        batch +=
+            work.at(seq_of(next + k)).line(first_id + static_cast<int64_t>(next + k));
       }
       next += room;
       if (!proc.write_raw(batch, timeout)) {
@@ -203,8 +362,12 @@ phase_result run_phase(warren::subprocess& proc, const request_template& tmpl,
     auto sent =
         sent_ns[static_cast<std::size_t>(index)].load(std::memory_order_acquire);
     out.latencies_us.push_back((received - sent) / 1000);
-    if (is_error_response(doc))
+    auto tool = work.tool_at(seq_of(static_cast<std::size_t>(index)));
+    ++out.calls[tool];
+    if (is_error_response(doc)) {
       ++out.errors;
+      ++out.failed[tool];
+    }
     ++out.answered;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -242,13 +405,27 @@ int main(int argc, char** argv) {
   options opts;
   CLI::App app{"Drives `warren serve` over stdio and measures it."};
   app.add_option("--binary", opts.binary, "path of the warren binary")->required();
-  app.add_option("--scenario", opts.scenario,
-                 "ping, or the name of a tool to call (list_queues, ...)");
+  auto scenario =
+      app.add_option("--scenario", opts.scenario,
+                     "ping, or the name of a tool to call (list_queues, ...)");
   app.add_option("--requests", opts.requests, "measured requests")
       ->check(CLI::PositiveNumber);
   app.add_option("--inflight", opts.inflight, "requests kept in flight")
       ->check(CLI::PositiveNumber);
-  app.add_option("--arguments", opts.arguments, "tool arguments as a JSON object");
+  auto arguments =
+      app.add_option("--arguments", opts.arguments, "tool arguments as a JSON object");
+  app.add_option("--mix", opts.mix,
+                 "instead of --scenario: a JSON array of "
+                 "{\"tool\":NAME,\"arguments\":{...},\"weight\":N}; requests are "
+                 "drawn in a seeded, weighted order (arguments may be an array of "
+                 "objects, taken in turn)")
+      ->excludes(scenario)
+      ->excludes(arguments);
+  app.add_option("--seed", opts.seed, "seed of the --mix order");
+  app.add_option("--after-warmup", opts.after_warmup,
+                 "shell command run after the warmup, before measuring");
+  app.add_option("--after-run", opts.after_run,
+                 "shell command run after the measured requests, before warren stops");
   app.add_option("--env", opts.env,
                  "KEY=VALUE added to warren's environment (repeat it)")
       ->allow_extra_args(false);
@@ -268,6 +445,15 @@ int main(int argc, char** argv) {
   for (const auto& kv : opts.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       std::cerr << "warren_loadgen: --env takes KEY=VALUE, got '" << kv << "'\n";
+      return 2;
+    }
+  }
+
+  auto work = single_workload(opts);
+  if (!opts.mix.empty()) {
+    work = workload{};
+    if (auto err = parse_mix(opts.mix, opts.seed, opts.warmup + opts.requests, work)) {
+      std::cerr << "warren_loadgen: " << *err << "\n";
       return 2;
     }
   }
@@ -296,18 +482,21 @@ int main(int argc, char** argv) {
     return fail("no answer to initialize");
   proc.write_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
 
-  auto tmpl = make_template(opts);
   int64_t next_id = 1;
   if (opts.warmup > 0) {
-    auto warm = run_phase(proc, tmpl, next_id, opts.warmup, opts.inflight, timeout);
+    auto warm = run_phase(proc, work, next_id, opts.warmup, opts.inflight, timeout);
     if (!warm.failure.empty())
       return fail("warmup: " + warm.failure);
     next_id += static_cast<int64_t>(opts.warmup);
   }
-  auto res = run_phase(proc, tmpl, next_id, opts.requests, opts.inflight, timeout);
+  if (!run_hook("--after-warmup", opts.after_warmup))
+    return 1;
+  auto res = run_phase(proc, work, next_id, opts.requests, opts.inflight, timeout);
   if (!res.failure.empty())
     return fail(res.failure + " (" + std::to_string(res.answered) + " of " +
                 std::to_string(opts.requests) + " answered)");
+  if (!run_hook("--after-run", opts.after_run))
+    return 1;
 
   // VmHWM is only readable while warren runs; wait4's figure covers the rest.
   auto rss = proc.peak_rss_bytes();
@@ -332,7 +521,7 @@ int main(int argc, char** argv) {
     rapidjson::Writer<rapidjson::StringBuffer> w{buf};
     w.StartObject();
     w.Key("scenario");
-    w.String(opts.scenario.c_str());
+    w.String(opts.mix.empty() ? opts.scenario.c_str() : "mix");
     w.Key("requests");
     w.Uint64(opts.requests);
     w.Key("inflight");
@@ -362,10 +551,29 @@ int main(int argc, char** argv) {
       w.Int(*code);
     else
       w.Null();
+    if (!opts.mix.empty()) {
+      // Not "requests"/"errors": the scripts pick fields out of this line by name.
+      w.Key("tools");
+      w.StartObject();
+      for (std::size_t t = 0; t < work.tools.size(); ++t) {
+        w.Key(work.tools[t].c_str());
+        w.StartObject();
+        w.Key("calls");
+        w.Uint64(res.calls[t]);
+        w.Key("failed");
+        w.Uint64(res.failed[t]);
+        w.EndObject();
+      }
+      w.EndObject();
+    }
     w.EndObject();
     std::cout << buf.GetString() << "\n";
   } else {
-    std::printf("scenario:     %s\n", opts.scenario.c_str());
+    if (opts.mix.empty())
+      std::printf("scenario:     %s\n", opts.scenario.c_str());
+    else
+      std::printf("scenario:     mix of %zu tools (seed %llu)\n", work.tools.size(),
+                  static_cast<unsigned long long>(opts.seed));
     std::printf("requests:     %zu (warmup %zu)\n", opts.requests, opts.warmup);
     std::printf("inflight:     %zu\n", opts.inflight);
     std::printf("seconds:      %.3f\n", res.seconds);
@@ -379,6 +587,10 @@ int main(int argc, char** argv) {
     std::printf("peak RSS:     %.1f MiB\n", rss_mib);
     if (code && *code != 0)
       std::printf("exit code:    %d\n", *code);
+    if (!opts.mix.empty())
+      for (std::size_t t = 0; t < work.tools.size(); ++t)
+        std::printf("  %-24s %zu calls, %zu errors\n", work.tools[t].c_str(),
+                    res.calls[t], res.failed[t]);
   }
   return 0;
 }

@@ -269,6 +269,27 @@ const std::vector<key_spec>& specs() {
                "other which cached results their writes made stale; empty keeps each "
                "cache to itself.",
                &settings::cache_invalidation_exchange, check_invalidation_exchange),
+      count_key("batch.max_items", "WARREN_BATCH_MAX_ITEMS", "--batch-max-items",
+                "Most items one batch tool call may carry; a bigger batch is refused "
+                "before any work.",
+                &settings::batch_max_items, 1, 100000),
+      count_key("batch.max_bytes", "WARREN_BATCH_MAX_BYTES", "--batch-max-bytes",
+                "Most bytes of arguments one batch tool call may carry; a bigger "
+                "batch is refused before any work.",
+                &settings::batch_max_bytes, 1, gib, "bytes"),
+      count_key("batch.parallelism", "WARREN_BATCH_PARALLELISM", "--batch-parallelism",
+                "Items (or chunks of messages) a batch job runs at once, unless the "
+                "call asks for another number.",
+                &settings::batch_parallelism, 1, 64),
+      count_key("batch.confirm_window", "WARREN_BATCH_CONFIRM_WINDOW",
+                "--batch-confirm-window",
+                "Published messages a batch may have waiting for their publisher "
+                "confirm on one channel.",
+                &settings::batch_confirm_window, 1, 10000),
+      millis_key("batch.timeout_ms", "WARREN_BATCH_TIMEOUT_MS", "--batch-timeout-ms",
+                 "Deadline of one batch job, in milliseconds; items not started by "
+                 "then are skipped.",
+                 &settings::batch_timeout),
   };
   return table;
 }

@@ -90,6 +90,13 @@ struct settings {
   /// Fanout exchange on which instances share their invalidations; "" keeps them local.
   std::string cache_invalidation_exchange = "warren.cache.invalidate";
 
+  // [batch]
+  std::size_t batch_max_items = 100;
+  std::size_t batch_max_bytes = 10u << 20;
+  std::size_t batch_parallelism = 10;
+  std::size_t batch_confirm_window = 100;
+  std::chrono::milliseconds batch_timeout{300000};
+
   // Derived by validate(): the parsed management URL.
   http_endpoint management;
 };

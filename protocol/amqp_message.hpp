@@ -41,12 +41,16 @@ struct amqp_get {
   ack_mode mode = ack_mode::reject_requeue;
 };
 
-/// A request to the AMQP backend: a publish or a get.
+/// A request to the AMQP backend: a publish, a get, or a batch of publishes.
 struct amqp_request {
-  enum class kind : uint8_t { publish, get };
+  enum class kind : uint8_t { publish, get, publish_batch };
   kind what = kind::publish;
   amqp_publish publish;
   amqp_get get;
+  /// publish_batch: the messages, all to the vhost of the first, published in order
+  /// on one channel with at most `window` of them waiting for their confirm.
+  std::vector<amqp_publish> batch;
+  uint32_t window = 100;
   /// The tool call this request serves (see http_request::call); 0 for none.
   uint64_t call = 0;
 };
@@ -70,6 +74,20 @@ struct amqp_delivery {
   int64_t timestamp = -1; ///< seconds since the epoch, -1 unset
 };
 
+/// What became of one message of a publish_batch.
+struct amqp_confirm {
+  enum class status : uint8_t {
+    confirmed, ///< the broker acked it
+    returned,  ///< mandatory and unroutable (acked, but no queue has it)
+    nacked,    ///< the broker refused it; not stored
+    not_sent,  ///< never sent: certainly not published
+    unknown,   ///< sent, but the confirm never came: it may or may not be stored
+  };
+  status what = status::not_sent;
+  uint16_t reply_code = 0;
+  std::string reply_text; ///< why, for every status but confirmed
+};
+
 /// What the broker said.
 struct amqp_response {
   enum class outcome : uint8_t {
@@ -82,7 +100,8 @@ struct amqp_response {
   uint16_t reply_code = 0;
   std::string reply_text;
   std::vector<amqp_delivery> messages;
-  uint64_t backend_ns = 0; ///< time on the wire and at the broker
+  std::vector<amqp_confirm> confirms; ///< publish_batch: one per message, in order
+  uint64_t backend_ns = 0;            ///< time on the wire and at the broker
 };
 
 template <class Inspector>
@@ -100,7 +119,8 @@ typename Inspector::result_type inspect(Inspector& f, amqp_get& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_request& x) {
-  return f(caf::meta::type_name("amqp_request"), x.what, x.publish, x.get, x.call);
+  return f(caf::meta::type_name("amqp_request"), x.what, x.publish, x.get, x.batch,
+           x.window, x.call);
 }
 
 template <class Inspector>
@@ -112,9 +132,14 @@ typename Inspector::result_type inspect(Inspector& f, amqp_delivery& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, amqp_confirm& x) {
+  return f(caf::meta::type_name("amqp_confirm"), x.what, x.reply_code, x.reply_text);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_response& x) {
   return f(caf::meta::type_name("amqp_response"), x.result, x.reply_code, x.reply_text,
-           x.messages, x.backend_ns);
+           x.messages, x.confirms, x.backend_ns);
 }
 
 } // namespace warren

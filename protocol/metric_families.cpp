@@ -179,6 +179,29 @@ void add_pools(family_set& out, const actor_status& tree) {
   });
 }
 
+// Batch jobs: running now, started, and the items of finished jobs by tool and
+// status (figures "items/<tool>/<status>" of the batch supervisor).
+void add_batches(family_set& out, const actor_status& tree) {
+  for_each_status(tree, [&](const actor_status& s) {
+    if (s.kind != "batch_supervisor")
+      return;
+    out.gauge("warren_batch_jobs_running", "Batch jobs running now.", {},
+              figure_of(s, "jobs"));
+    out.counter("warren_batch_jobs_total", "Batch jobs started.", {},
+                figure_of(s, "started"));
+    for (const auto& f : s.figures) {
+      if (f.name.rfind("items/", 0) != 0)
+        continue;
+      auto slash = f.name.rfind('/');
+      out.counter(
+          "warren_batch_items_total",
+          "Items of finished batch jobs, by tool and status.",
+          {{"tool", f.name.substr(6, slash - 6)}, {"status", f.name.substr(slash + 1)}},
+          f.value);
+    }
+  });
+}
+
 void add_breakers(family_set& out, const actor_status& tree) {
   for_each_status(tree, [&](const actor_status& s) {
     if (s.kind != "breaker" && s.kind != "redis_l2")
@@ -260,6 +283,7 @@ std::vector<prometheus::MetricFamily> metric_families(const actor_status& tree,
   add_cache(out, tree);
   add_pools(out, tree);
   add_breakers(out, tree);
+  add_batches(out, tree);
   add_actors(out, tree);
   add_process(out, process);
   return out.take();

@@ -8,6 +8,7 @@
 
 #include <rapidjson/schema.h>
 
+#include "protocol/batch.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json_text.hpp"
 #include "protocol/management_api.hpp"
@@ -29,9 +30,8 @@ constexpr std::size_t max_reason_bytes = 300;
 // tools) joins the catalog by adding its table here.
 const std::vector<spec_table>& spec_tables() {
   static const std::vector<spec_table> tables{
-      {"direct", read_tool_specs},
-      {"direct", write_tool_specs},
-      {"direct", message_tool_specs},
+      {"direct", read_tool_specs},         {"direct", write_tool_specs},
+      {"direct", message_tool_specs},      {"direct", batch_tool_specs},
       {"discovery", discovery_tool_specs},
   };
   return tables;
@@ -241,6 +241,71 @@ std::string error_message(const tool_spec& spec, const rj::Value& args, int stat
   return "the management API answered HTTP " + code + with_reason(err) + ".";
 }
 
+// A batch call's plan: each item prepared as the single call it is. Every invalid item
+// is named by its index, and then nothing runs at all.
+caf::expected<operation> plan_batch(const tool_catalog& catalog,
+                                    const catalog_options& options,
+                                    const tool_spec& spec, const rj::Value& args) {
+  auto plan = std::make_shared<batch_plan>();
+  plan->tool = spec.name;
+  plan->item_tool = spec.batch_of;
+  plan->mode = string_arg(args, "mode") == "all_or_nothing" ? batch_mode::all_or_nothing
+                                                            : batch_mode::best_effort;
+  plan->parallelism = has_arg(args, "parallelism")
+                          ? static_cast<std::size_t>(int_arg(args, "parallelism", 1))
+                          : options.batch_parallelism;
+  plan->confirm_window = options.batch_confirm_window;
+  auto items = member(args, spec.batch_items)->GetArray();
+  auto prefix = std::string{"invalid arguments for "} + spec.batch_of + ": ";
+  std::vector<std::string> problems;
+  for (rj::SizeType i = 0; i < items.Size(); ++i) {
+    rj::Document item(rj::kObjectType);
+    auto& alloc = item.GetAllocator();
+    if (items[i].IsObject())
+      item.CopyFrom(items[i], alloc);
+    else
+      item.AddMember("name", rj::Value(items[i], alloc), alloc);
+    for (auto key : spec.batch_shared)
+      if (auto v = member(args, key); v && !item.HasMember(key))
+        item.AddMember(rj::StringRef(key), rj::Value(*v, alloc), alloc);
+    auto op = catalog.prepare(spec.batch_of, to_json(item));
+    if (!op) {
+      auto why = message_of(op.error());
+      if (why.rfind(prefix, 0) == 0)
+        why.erase(0, prefix.size());
+      problems.push_back(std::string{spec.batch_items} + "[" + std::to_string(i) +
+                         "]: " + why);
+      continue;
+    }
+    batch_item b;
+    if (op->backend == backend_kind::amqp) {
+      b.resource = op->amqp.publish.message_id;
+      b.vhost = op->amqp.publish.vhost;
+    } else {
+      b.resource = string_arg(item, "name");
+      b.vhost = has_arg(item, "vhost") ? string_arg(item, "vhost") : "/";
+    }
+    b.op = std::move(*op);
+    plan->items.push_back(std::move(b));
+  }
+  if (!problems.empty()) {
+    std::string text = std::string{"invalid arguments for "} + spec.name + ": " +
+                       std::to_string(problems.size()) + " of " +
+                       std::to_string(items.Size()) +
+                       " items are invalid, so nothing was done: ";
+    for (std::size_t i = 0; i < problems.size(); ++i)
+      text += (i == 0 ? "" : "; ") + problems[i];
+    return make_error(ec::invalid_params, text);
+  }
+  operation op;
+  op.tool = spec.name;
+  op.backend = backend_kind::batch;
+  op.writes = true;
+  op.idempotent = spec.hints.idempotent;
+  op.batch = std::move(plan);
+  return op;
+}
+
 } // namespace
 
 // -- the catalog ---------------------------------------------------------------------
@@ -250,6 +315,9 @@ struct tool_catalog::impl {
     const tool_spec* spec = nullptr;
     bool offered = false; ///< in the chosen families, and writes allowed if it writes
     rj::Document input_schema; ///< outlives `validator_schema`, which was built from it
+    /// Batch tools: the input schema with the items left unchecked, since each item
+    /// is validated as a call of its own so that every invalid one can be named.
+    rj::Document batch_schema;
     std::unique_ptr<rj::SchemaDocument> validator_schema;
     std::string json;
   };
@@ -332,7 +400,14 @@ tool_catalog::tool_catalog(catalog_options options) : impl_(std::make_unique<imp
       e->offered =
           family && (spec.access != gate::write || impl_->options.allow_writes);
       e->input_schema.Parse(spec.input_schema);
-      e->validator_schema = std::make_unique<rj::SchemaDocument>(e->input_schema);
+      if (spec.batch_items) {
+        e->batch_schema.CopyFrom(e->input_schema, e->batch_schema.GetAllocator());
+        auto& props = e->batch_schema["properties"];
+        if (auto items = props.FindMember(spec.batch_items); items != props.MemberEnd())
+          items->value["items"].SetObject();
+      }
+      e->validator_schema = std::make_unique<rj::SchemaDocument>(
+          spec.batch_items ? e->batch_schema : e->input_schema);
       e->json = tool_json_of(spec, e->input_schema);
       impl_->by_name.emplace(spec.name, e.get());
       if (e->offered)
@@ -358,6 +433,11 @@ bool tool_catalog::contains(std::string_view name) const {
   return e && e->offered;
 }
 
+bool tool_catalog::runs_as_job(std::string_view name) const {
+  auto e = impl_->find(name);
+  return e && e->spec->batch_of != nullptr;
+}
+
 caf::expected<operation> tool_catalog::prepare(std::string_view name,
                                                std::string_view arguments_json) const {
   auto e = impl_->find(name);
@@ -376,9 +456,24 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
     return make_error(ec::invalid_params,
                       std::string{"invalid arguments for "} + spec.name + ": " + what);
   };
+  auto& options = impl_->options;
+  if (spec.batch_of && arguments_json.size() > options.batch_max_bytes)
+    return invalid("the batch is " + std::to_string(arguments_json.size()) +
+                   " bytes of arguments; at most " +
+                   std::to_string(options.batch_max_bytes) +
+                   " are accepted per call (batch.max_bytes). Split it into smaller "
+                   "batches; nothing was done");
   rj::Document args;
   if (auto problem = parse_arguments(arguments_json, args); !problem.empty())
     return invalid(problem);
+  if (spec.batch_items)
+    if (auto items = member(args, spec.batch_items);
+        items && items->IsArray() && items->Size() > options.batch_max_items)
+      return invalid(quoted(spec.batch_items) + " has " +
+                     std::to_string(items->Size()) + " items; at most " +
+                     std::to_string(options.batch_max_items) +
+                     " are accepted per call (batch.max_items). Split it into "
+                     "smaller batches; nothing was done");
   rj::SchemaValidator validator(*e->validator_schema);
   if (!args.Accept(validator)) {
     auto pointer = validator.GetInvalidDocumentPointer();
@@ -404,6 +499,8 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
     for (auto& p : props->GetObject())
       if (auto def = member(p.value, "default"); def && !args.HasMember(p.name))
         args.AddMember(rj::Value(p.name, alloc), rj::Value(*def, alloc), alloc);
+  if (spec.batch_of)
+    return plan_batch(*this, options, spec, args);
   operation op;
   op.tool = spec.name;
   op.idempotent = spec.hints.idempotent;

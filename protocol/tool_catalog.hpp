@@ -24,8 +24,11 @@ struct tool_annotations {
 };
 
 /// Which backend an operation goes to. `local` operations need no broker at all
-/// (search-ids, get-id): the dispatcher shapes them at once, with no answers.
-enum class backend_kind : uint8_t { management, amqp, local };
+/// (search-ids, get-id): the dispatcher shapes them at once, with no answers. `batch`
+/// operations are jobs of many calls (protocol/batch.hpp), run by a batch job actor.
+enum class backend_kind : uint8_t { management, amqp, local, batch };
+
+struct batch_plan;
 
 /// A prepared call: what to send to the broker, built from validated arguments, plus
 /// what the cache needs to know about it.
@@ -42,7 +45,11 @@ struct operation {
   std::vector<std::string> invalidates; ///< cache keys a write makes stale
   bool idempotent = true;               ///< safe to retry
   bool writes = false;                  ///< changes the broker
-  std::string arguments_json;           ///< the validated arguments, for shaping
+  /// Guarded writes: stop after the precheck's review; a write it lets through is
+  /// answered {"would_proceed":true} instead of being sent (a batch's first phase).
+  bool precheck_only = false;
+  std::string arguments_json;              ///< the validated arguments, for shaping
+  std::shared_ptr<const batch_plan> batch; ///< for backend_kind::batch
 };
 
 /// Which tools a catalog offers.
@@ -54,6 +61,12 @@ struct catalog_options {
   std::string families = "all";
   /// get_messages: bodies longer than this are cut (and flagged truncated).
   std::size_t max_body_bytes = 64 * 1024;
+  /// Batch tools: most items and bytes of arguments per call, items run at once
+  /// unless the call says otherwise, and publishes waiting for their confirm.
+  std::size_t batch_max_items = 100;
+  std::size_t batch_max_bytes = 10u << 20;
+  std::size_t batch_parallelism = 10;
+  uint32_t batch_confirm_window = 100;
 };
 
 /// The answer to tools/call: a serialized MCP CallToolResult object
@@ -82,6 +95,10 @@ public:
 
   /// True if a tool of that name exists.
   bool contains(std::string_view name) const;
+
+  /// True for the batch tools, whose calls run as jobs that may take longer than
+  /// one call's timeout.
+  bool runs_as_job(std::string_view name) const;
 
   /// Validates `arguments_json` (a JSON object; "" or "null" mean {}) against the
   /// tool's input schema and builds the operation. Errors: ec::unknown_tool,

@@ -126,6 +126,12 @@ struct tool_spec {
   amqp_shape_fn shape_amqp = nullptr; ///< for backend_kind::amqp
   const char* done = nullptr;         ///< writes: the result's flag ("deleted")
   std::vector<const char*> echo = {}; ///< writes: arguments repeated in the result
+  /// Batch tools: the tool each item is a call of and the array argument that holds
+  /// the items. An item that is a string becomes {"name": item}; the arguments named
+  /// in batch_shared are copied into every item.
+  const char* batch_of = nullptr;
+  const char* batch_items = nullptr;
+  std::vector<const char*> batch_shared = {};
 };
 
 using spec_list = std::vector<tool_spec>;
@@ -147,6 +153,13 @@ const spec_list& message_tool_specs();
 
 /// search-ids, get-id and call-id over the whole management API (discovery_tools.cpp).
 const spec_list& discovery_tool_specs();
+
+/// batch_create_queues, batch_delete_queues and batch_publish_messages
+/// (batch_tools.cpp).
+const spec_list& batch_tool_specs();
+
+/// The spec named `name` in `specs` (which must hold it).
+const tool_spec& spec_named(const spec_list& specs, std::string_view name);
 
 // -- cache keys and messages ---------------------------------------------------------
 

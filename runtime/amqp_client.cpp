@@ -338,6 +338,61 @@ caf::error shutting_down() {
   return make_error(ec::cancelled, "warren is shutting down; the call was abandoned");
 }
 
+// Checks a message and builds its properties. They point into `msg` and `arena`,
+// which must outlive the send.
+caf::error build_properties(const amqp_publish& msg, table_arena& arena,
+                            amqp_basic_properties_t& props) {
+  if (msg.priority < -1 || msg.priority > 255)
+    return make_error(ec::invalid_params, "priority must be between 0 and 255");
+  props = amqp_basic_properties_t{};
+  auto set = [&](amqp_flags_t flag, amqp_bytes_t& field, const std::string& value) {
+    if (!value.empty()) {
+      props._flags |= flag;
+      field = as_bytes(value);
+    }
+  };
+  set(AMQP_BASIC_CONTENT_TYPE_FLAG, props.content_type, msg.content_type);
+  set(AMQP_BASIC_CONTENT_ENCODING_FLAG, props.content_encoding, msg.content_encoding);
+  set(AMQP_BASIC_MESSAGE_ID_FLAG, props.message_id, msg.message_id);
+  set(AMQP_BASIC_CORRELATION_ID_FLAG, props.correlation_id, msg.correlation_id);
+  set(AMQP_BASIC_REPLY_TO_FLAG, props.reply_to, msg.reply_to);
+  set(AMQP_BASIC_EXPIRATION_FLAG, props.expiration, msg.expiration);
+  props._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
+  props.delivery_mode = msg.persistent ? 2 : 1;
+  if (msg.priority >= 0) {
+    props._flags |= AMQP_BASIC_PRIORITY_FLAG;
+    props.priority = static_cast<uint8_t>(msg.priority);
+  }
+  if (!msg.headers_json.empty()) {
+    if (auto err = encode_headers(msg.headers_json, arena, props.headers))
+      return err;
+    props._flags |= AMQP_BASIC_HEADERS_FLAG;
+  }
+  return {};
+}
+
+// Why a run of publishes ended before every message was settled.
+enum class stop_reason {
+  none,              ///< it did not: every message was acked or nacked
+  send_failed,       ///< the socket failed while a message was being written
+  timeout,           ///< the deadline passed; the connection was dropped
+  connection_lost,   ///< socket error or EOF; the connection was dropped
+  connection_closed, ///< the broker closed the connection
+  channel_closed,    ///< the broker closed the channel (e.g. 404 no such exchange)
+  blocked,           ///< the broker began blocking publishers mid-run
+  aborted,           ///< abort() was called
+};
+
+// What became of a run of publishes.
+struct publish_run {
+  std::vector<amqp_confirm> confirms; ///< not_sent for those never sent
+  stop_reason stop = stop_reason::none;
+  std::string detail; ///< the library's or the broker's words about the stop
+  uint16_t code = 0;  ///< the broker's reply code, when it closed something
+  size_t sent = 0;    ///< messages written whole to the socket
+  size_t failed = std::numeric_limits<size_t>::max(); ///< the one whose write failed
+};
+
 // How a wait for the broker's next frame ended.
 enum class wait_result {
   frame,             ///< a frame the caller must look at
@@ -398,6 +453,30 @@ struct amqp_client::impl {
       amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
     }
     drop();
+  }
+
+  // Runs one call of the public interface: refused after abort() or for another
+  // vhost; a failure that abort() caused becomes ec::cancelled, and an exception an
+  // error (with `unknown_note` saying what it leaves unknown).
+  template <class Call>
+  caf::expected<amqp_response> guarded(const std::string& asked_vhost,
+                                       const char* unknown_note, Call&& call) {
+    if (aborted)
+      return shutting_down();
+    if (!asked_vhost.empty() && asked_vhost != vhost)
+      return wrong_vhost(asked_vhost);
+    try {
+      auto res = call();
+      if (!res && aborted) {
+        drop();
+        return shutting_down();
+      }
+      return res;
+    } catch (const std::exception& e) {
+      drop();
+      return make_error(ec::internal, std::string{"the AMQP client failed: "} +
+                                          e.what() + unknown_note);
+    }
   }
 
   // The client is bound to one vhost; a request for another would silently go to
@@ -688,8 +767,9 @@ struct amqp_client::impl {
   }
 
   // Reads a content header and its body frames on the channel into `out` (or skips
-  // them when `out` is null).
-  wait_result read_content(clock_type::time_point deadline, amqp_delivery* out) {
+  // them when `out` is null; skips only the body when not `keep_body`).
+  wait_result read_content(clock_type::time_point deadline, amqp_delivery* out,
+                           bool keep_body = true) {
     amqp_frame_t frame;
     auto r = next_frame(frame, deadline);
     if (r != wait_result::frame)
@@ -704,7 +784,8 @@ struct amqp_client::impl {
       copy_properties(
           *static_cast<amqp_basic_properties_t*>(frame.payload.properties.decoded),
           *out);
-      out->body.reserve(static_cast<size_t>(size));
+      if (keep_body)
+        out->body.reserve(static_cast<size_t>(size));
     }
     uint64_t got = 0;
     while (got < size) {
@@ -718,42 +799,14 @@ struct amqp_client::impl {
       }
       auto& piece = frame.payload.body_fragment;
       got += piece.len;
-      if (out != nullptr)
+      if (out != nullptr && keep_body)
         out->body.append(static_cast<const char*>(piece.bytes), piece.len);
     }
     return wait_result::frame;
   }
 
-  caf::expected<amqp_response> publish(const amqp_publish& msg, milliseconds timeout) {
-    auto deadline = clock_type::now() + timeout;
-    if (msg.priority < -1 || msg.priority > 255)
-      return make_error(ec::invalid_params, "priority must be between 0 and 255");
-    amqp_basic_properties_t props{};
-    auto set = [&](amqp_flags_t flag, amqp_bytes_t& field, const std::string& value) {
-      if (!value.empty()) {
-        props._flags |= flag;
-        field = as_bytes(value);
-      }
-    };
-    set(AMQP_BASIC_CONTENT_TYPE_FLAG, props.content_type, msg.content_type);
-    set(AMQP_BASIC_CONTENT_ENCODING_FLAG, props.content_encoding, msg.content_encoding);
-    set(AMQP_BASIC_MESSAGE_ID_FLAG, props.message_id, msg.message_id);
-    set(AMQP_BASIC_CORRELATION_ID_FLAG, props.correlation_id, msg.correlation_id);
-    set(AMQP_BASIC_REPLY_TO_FLAG, props.reply_to, msg.reply_to);
-    set(AMQP_BASIC_EXPIRATION_FLAG, props.expiration, msg.expiration);
-    props._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
-    props.delivery_mode = msg.persistent ? 2 : 1;
-    if (msg.priority >= 0) {
-      props._flags |= AMQP_BASIC_PRIORITY_FLAG;
-      props.priority = static_cast<uint8_t>(msg.priority);
-    }
-    table_arena arena;
-    if (!msg.headers_json.empty()) {
-      if (auto err = encode_headers(msg.headers_json, arena, props.headers))
-        return err;
-      props._flags |= AMQP_BASIC_HEADERS_FLAG;
-    }
-
+  // A connection ready to publish on: the same refusals for one message or many.
+  caf::error ready_to_publish(clock_type::time_point deadline, milliseconds timeout) {
     if (auto err = ready(deadline, timeout))
       return err;
     if (blocked)
@@ -761,19 +814,265 @@ struct amqp_client::impl {
                         "RabbitMQ at " + where +
                             " is blocking publishers (a memory or disk alarm); the "
                             "message was not sent, retry later");
+    return {};
+  }
 
+  // A basic.return carries no delivery tag: it names the message by its message_id
+  // (warren sets one), else by the first waiting message with its exchange and key.
+  static size_t match_return(const amqp_publish* msgs, const std::vector<bool>& waiting,
+                             size_t first, size_t end, const amqp_delivery& back) {
+    // Only a mandatory message comes back; another to the same place is dropped.
+    auto open = [&](size_t i) { return waiting[i] && msgs[i].mandatory; };
+    if (!back.message_id.empty())
+      for (size_t i = first; i < end; ++i)
+        if (open(i) && msgs[i].message_id == back.message_id)
+          return i;
+    for (size_t i = first; i < end; ++i)
+      if (open(i) && msgs[i].exchange == back.exchange &&
+          msgs[i].routing_key == back.routing_key)
+        return i;
+    return end;
+  }
+
+  // Publishes msgs[0..n) in order on the ready channel, with at most `window` waiting
+  // for their confirm, reading acks, nacks and returns as they come. Never fails as a
+  // whole: what became of each message is in the run.
+  publish_run run_publishes(const amqp_publish* msgs,
+                            const amqp_basic_properties_t* props, size_t n,
+                            size_t window, clock_type::time_point deadline) {
+    publish_run run;
+    run.confirms.resize(n);
+    const uint64_t base = published; // message i has delivery tag base + i + 1
+    size_t sent = 0;
+    size_t settled = 0;
+    size_t first_open = 0;         // no message before it still waits
+    std::vector<bool> waiting(n);  // sent, not yet acked or nacked
+    std::vector<bool> returned(n); // a basic.return named it
+    auto settle = [&](size_t i, bool nack) {
+      if (!waiting[i])
+        return;
+      waiting[i] = false;
+      ++settled;
+      auto& c = run.confirms[i];
+      if (nack) {
+        c = amqp_confirm{
+            amqp_confirm::status::nacked, 0,
+            "RabbitMQ refused the message (basic.nack); it was not stored"};
+      } else {
+        c.what = returned[i] ? amqp_confirm::status::returned
+                             : amqp_confirm::status::confirmed;
+      }
+    };
+    // Whatever still waits for its confirm ends unknown, unless the broker returned
+    // it: then no queue took it, confirm or not.
+    auto stop = [&](stop_reason why) {
+      run.stop = why;
+      run.sent = sent;
+      for (size_t i = first_open; i < sent; ++i)
+        if (waiting[i])
+          run.confirms[i].what = returned[i] ? amqp_confirm::status::returned
+                                             : amqp_confirm::status::unknown;
+      return std::move(run);
+    };
+    amqp_frame_t frame;
+    for (;;) {
+      if (aborted) {
+        drop();
+        return stop(stop_reason::aborted);
+      }
+      // A connection.blocked that arrives mid-run stops further sends; the broker
+      // still confirms what it already took.
+      while (sent < n && sent - settled < window && !blocked) {
+        int status = amqp_basic_publish(conn, channel, as_bytes(msgs[sent].exchange),
+                                        as_bytes(msgs[sent].routing_key),
+                                        msgs[sent].mandatory ? 1 : 0, 0, &props[sent],
+                                        as_bytes(msgs[sent].body));
+        if (status != AMQP_STATUS_OK) {
+          run.detail = library_error(status);
+          run.failed = sent;
+          drop();
+          return stop(aborted ? stop_reason::aborted : stop_reason::send_failed);
+        }
+        last_io = clock_type::now();
+        ++published;
+        waiting[sent++] = true;
+      }
+      if (settled == n)
+        return stop(stop_reason::none);
+      if (sent == settled)
+        return stop(stop_reason::blocked);
+      auto r = next_frame(frame, deadline);
+      switch (r) {
+      case wait_result::frame:
+        break;
+      case wait_result::timeout:
+        return stop(stop_reason::timeout);
+      case wait_result::connection_lost:
+        run.detail = reply_text;
+        return stop(aborted ? stop_reason::aborted : stop_reason::connection_lost);
+      case wait_result::connection_closed:
+      case wait_result::channel_closed:
+        run.detail = reply_text;
+        run.code = reply_code;
+        return stop(r == wait_result::channel_closed ? stop_reason::channel_closed
+                                                     : stop_reason::connection_closed);
+      }
+      if (frame.frame_type != AMQP_FRAME_METHOD || frame.channel != channel)
+        continue;
+      auto& m = frame.payload.method;
+      if (m.id == AMQP_BASIC_RETURN_METHOD) {
+        auto* ret = static_cast<amqp_basic_return_t*>(m.decoded);
+        amqp_delivery back;
+        back.exchange = to_string(ret->exchange);
+        back.routing_key = to_string(ret->routing_key);
+        auto code = ret->reply_code;
+        auto text = to_string(ret->reply_text);
+        // The content follows; only its properties matter here.
+        r = read_content(deadline, &back, false);
+        if (r != wait_result::frame) {
+          run.detail = reply_text;
+          run.code = reply_code;
+          return stop(r == wait_result::timeout          ? stop_reason::timeout
+                      : r == wait_result::channel_closed ? stop_reason::channel_closed
+                      : r == wait_result::connection_closed
+                          ? stop_reason::connection_closed
+                      : aborted ? stop_reason::aborted
+                                : stop_reason::connection_lost);
+        }
+        auto i = match_return(msgs, waiting, first_open, sent, back);
+        if (i < sent && !returned[i]) {
+          returned[i] = true;
+          run.confirms[i].reply_code = code;
+          run.confirms[i].reply_text = text;
+        }
+      } else if (m.id == AMQP_BASIC_ACK_METHOD || m.id == AMQP_BASIC_NACK_METHOD) {
+        bool nack = m.id == AMQP_BASIC_NACK_METHOD;
+        uint64_t tag = 0;
+        bool multiple = false;
+        if (nack) {
+          auto* a = static_cast<amqp_basic_nack_t*>(m.decoded);
+          tag = a->delivery_tag;
+          multiple = a->multiple != 0;
+        } else {
+          auto* a = static_cast<amqp_basic_ack_t*>(m.decoded);
+          tag = a->delivery_tag;
+          multiple = a->multiple != 0;
+        }
+        // A confirm for a publish before this run (none should wait) is not ours.
+        if (tag > base && tag <= base + sent) {
+          auto last = static_cast<size_t>(tag - base - 1);
+          if (multiple)
+            for (size_t i = first_open; i <= last; ++i)
+              settle(i, nack);
+          else
+            settle(last, nack);
+          while (first_open < sent && !waiting[first_open])
+            ++first_open;
+        }
+      }
+      amqp_maybe_release_buffers(conn);
+    }
+  }
+
+  // What ended a run early, said of one message.
+  std::string stop_cause(const publish_run& run, milliseconds timeout) const {
+    switch (run.stop) {
+    case stop_reason::send_failed:
+    case stop_reason::connection_lost:
+      return "the connection to RabbitMQ at " + where + " failed (" + run.detail + ")";
+    case stop_reason::connection_closed:
+      return "RabbitMQ at " + where + " closed the connection: " + run.detail;
+    case stop_reason::channel_closed:
+      return "RabbitMQ closed the channel: " + run.detail;
+    case stop_reason::timeout:
+      return "RabbitMQ at " + where + " did not confirm the batch within " +
+             std::to_string(millis(timeout)) + " ms";
+    case stop_reason::blocked:
+      return "RabbitMQ at " + where +
+             " began blocking publishers (a memory or disk alarm)";
+    case stop_reason::aborted:
+      return "warren is shutting down and abandoned the batch";
+    case stop_reason::none:
+      break;
+    }
+    return {};
+  }
+
+  caf::expected<amqp_response> publish_batch(const std::vector<amqp_publish>& msgs,
+                                             uint32_t window, milliseconds timeout) {
+    auto deadline = clock_type::now() + timeout;
+    amqp_response res;
+    if (msgs.empty())
+      return res;
+    // Every message is checked before any is sent: a bad one fails the whole call.
+    table_arena arena;
+    std::vector<amqp_basic_properties_t> props(msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i)
+      if (auto err = build_properties(msgs[i], arena, props[i]))
+        return make_error(code_of(err), "message " + std::to_string(i) +
+                                            " of the batch (counting from 0): " +
+                                            message_of(err) + "; nothing was sent");
+    if (auto err = ready_to_publish(deadline, timeout))
+      return err;
+    auto run = run_publishes(msgs.data(), props.data(), msgs.size(),
+                             std::max<uint32_t>(window, 1), deadline);
+    // Nothing reached the broker: the call failed as a whole.
+    if (run.sent == 0 && run.stop == stop_reason::aborted)
+      return shutting_down();
+    if (run.sent == 0 && run.stop == stop_reason::send_failed)
+      return lost("while sending the first message of the batch (" + run.detail +
+                  "); nothing was published");
+    if (run.stop != stop_reason::none) {
+      auto cause = stop_cause(run, timeout);
+      res.reply_code = run.code;
+      res.reply_text = cause;
+      for (size_t i = 0; i < msgs.size(); ++i) {
+        auto& c = run.confirms[i];
+        if (i == run.failed) {
+          c = amqp_confirm{amqp_confirm::status::not_sent, 0,
+                           cause + " while sending this message; it was not published"};
+        } else if (i >= run.sent) {
+          c = amqp_confirm{amqp_confirm::status::not_sent, run.code,
+                           cause +
+                               " before this message was sent; it was not published"};
+        } else if (c.what == amqp_confirm::status::unknown) {
+          c.reply_code = run.code;
+          c.reply_text = cause +
+                         " before the broker confirmed this message; it may or may "
+                         "not have been published";
+        }
+      }
+    }
+    res.confirms = std::move(run.confirms);
+    return res;
+  }
+
+  // One message: the batch machinery, with the outcome as a result or an error.
+  caf::expected<amqp_response> publish(const amqp_publish& msg, milliseconds timeout) {
+    auto deadline = clock_type::now() + timeout;
+    table_arena arena;
+    amqp_basic_properties_t props{};
+    if (auto err = build_properties(msg, arena, props))
+      return err;
+    if (auto err = ready_to_publish(deadline, timeout))
+      return err;
+    auto run = run_publishes(&msg, &props, 1, 1, deadline);
+    auto& c = run.confirms[0];
+    amqp_response res;
+    if (c.what == amqp_confirm::status::returned) {
+      res.result = amqp_response::outcome::returned;
+      res.reply_code = c.reply_code;
+      res.reply_text = c.reply_text;
+      return res;
+    }
+    if (c.what == amqp_confirm::status::confirmed)
+      return res;
+    if (c.what == amqp_confirm::status::nacked) {
+      res.result = amqp_response::outcome::nacked;
+      return res;
+    }
     auto id_note = msg.message_id.empty() ? std::string{}
                                           : " (message_id '" + msg.message_id + "')";
-    int status = amqp_basic_publish(conn, channel, as_bytes(msg.exchange),
-                                    as_bytes(msg.routing_key), msg.mandatory ? 1 : 0, 0,
-                                    &props, as_bytes(msg.body));
-    if (status != AMQP_STATUS_OK) {
-      drop();
-      return lost("while sending the message (" + library_error(status) +
-                  "); it was not published" + id_note);
-    }
-    last_io = clock_type::now();
-    auto tag = ++published;
     auto unknown = [&](const std::string& how) {
       return make_error(ec::backend_unreachable,
                         "the connection to RabbitMQ at " + where + " failed (" + how +
@@ -781,71 +1080,29 @@ struct amqp_client::impl {
                             "not have been published" +
                             id_note);
     };
-
-    amqp_response res;
-    bool returned = false;
-    amqp_frame_t frame;
-    for (;;) {
-      switch (next_frame(frame, deadline)) {
-      case wait_result::timeout:
-        return make_error(ec::backend_timeout,
-                          "RabbitMQ at " + where +
-                              " did not confirm the message within " +
-                              std::to_string(millis(timeout)) +
-                              " ms; it may or may not have been published" + id_note);
-      case wait_result::connection_lost:
-        return unknown(reply_text);
-      case wait_result::connection_closed:
-        return unknown("the broker closed the connection: " + reply_text);
-      case wait_result::channel_closed:
-        return refused("the publish to exchange '" + msg.exchange + "'");
-      case wait_result::frame:
-        break;
-      }
-      if (frame.frame_type != AMQP_FRAME_METHOD || frame.channel != channel)
-        continue;
-      auto& m = frame.payload.method;
-      if (m.id == AMQP_BASIC_RETURN_METHOD) {
-        auto* r = static_cast<amqp_basic_return_t*>(m.decoded);
-        res.reply_code = r->reply_code;
-        res.reply_text = to_string(r->reply_text);
-        returned = true;
-        switch (read_content(deadline, nullptr)) {
-        case wait_result::frame:
-          continue;
-        case wait_result::timeout:
-          return timed_out("confirm the message (outcome unknown" + id_note + ")",
-                           timeout);
-        case wait_result::channel_closed:
-          return refused("the publish to exchange '" + msg.exchange + "'");
-        default:
-          return unknown(reply_text);
-        }
-      }
-      if (m.id == AMQP_BASIC_ACK_METHOD || m.id == AMQP_BASIC_NACK_METHOD) {
-        uint64_t acked = 0;
-        bool multiple = false;
-        if (m.id == AMQP_BASIC_ACK_METHOD) {
-          auto* a = static_cast<amqp_basic_ack_t*>(m.decoded);
-          acked = a->delivery_tag;
-          multiple = a->multiple != 0;
-        } else {
-          auto* n = static_cast<amqp_basic_nack_t*>(m.decoded);
-          acked = n->delivery_tag;
-          multiple = n->multiple != 0;
-        }
-        // A confirm for an earlier publish (none should be pending) is not ours.
-        if (acked != tag && !(multiple && acked > tag))
-          continue;
-        if (m.id == AMQP_BASIC_NACK_METHOD)
-          res.result = amqp_response::outcome::nacked;
-        else
-          res.result = returned ? amqp_response::outcome::returned
-                                : amqp_response::outcome::confirmed;
-        amqp_maybe_release_buffers(conn);
-        return res;
-      }
+    switch (run.stop) {
+    case stop_reason::send_failed:
+      return lost("while sending the message (" + run.detail +
+                  "); it was not published" + id_note);
+    case stop_reason::timeout:
+      return make_error(ec::backend_timeout,
+                        "RabbitMQ at " + where +
+                            " did not confirm the message within " +
+                            std::to_string(millis(timeout)) +
+                            " ms; it may or may not have been published" + id_note);
+    case stop_reason::connection_lost:
+      return unknown(run.detail);
+    case stop_reason::connection_closed:
+      return unknown("the broker closed the connection: " + run.detail);
+    case stop_reason::channel_closed:
+      return refused("the publish to exchange '" + msg.exchange + "'");
+    case stop_reason::aborted:
+      return shutting_down();
+    case stop_reason::blocked:
+    case stop_reason::none:
+      break;
     }
+    return make_error(ec::internal, "the publish ended without a confirm" + id_note);
   }
 
   caf::expected<amqp_response> get(const amqp_get& request, milliseconds timeout) {
@@ -975,43 +1232,25 @@ amqp_client::~amqp_client() {
 caf::expected<amqp_response> amqp_client::publish(const amqp_publish& message,
                                                   milliseconds timeout) {
   auto& d = *impl_;
-  if (d.aborted)
-    return shutting_down();
-  if (!message.vhost.empty() && message.vhost != d.vhost)
-    return d.wrong_vhost(message.vhost);
-  try {
-    auto res = d.publish(message, timeout);
-    if (!res && d.aborted) {
-      d.drop();
-      return shutting_down();
-    }
-    return res;
-  } catch (const std::exception& e) {
-    d.drop();
-    return make_error(ec::internal, std::string{"the AMQP client failed: "} + e.what() +
-                                        "; the outcome of the publish is unknown");
-  }
+  return d.guarded(message.vhost, "; the outcome of the publish is unknown",
+                   [&] { return d.publish(message, timeout); });
+}
+
+caf::expected<amqp_response>
+amqp_client::publish_batch(const std::vector<amqp_publish>& messages, uint32_t window,
+                           milliseconds timeout) {
+  auto& d = *impl_;
+  // The router chose this client by the first message's vhost; all go there.
+  auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
+  return d.guarded(vhost, "; the outcome of the publishes is unknown",
+                   [&] { return d.publish_batch(messages, window, timeout); });
 }
 
 caf::expected<amqp_response> amqp_client::get(const amqp_get& request,
                                               milliseconds timeout) {
   auto& d = *impl_;
-  if (d.aborted)
-    return shutting_down();
-  if (!request.vhost.empty() && request.vhost != d.vhost)
-    return d.wrong_vhost(request.vhost);
-  try {
-    auto res = d.get(request, timeout);
-    if (!res && d.aborted) {
-      d.drop();
-      return shutting_down();
-    }
-    return res;
-  } catch (const std::exception& e) {
-    // Dropping the connection makes the broker requeue anything taken.
-    d.drop();
-    return make_error(ec::internal, std::string{"the AMQP client failed: "} + e.what());
-  }
+  // Dropping the connection on a failure makes the broker requeue anything taken.
+  return d.guarded(request.vhost, "", [&] { return d.get(request, timeout); });
 }
 
 void amqp_client::abort() {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -44,6 +45,20 @@ public:
   /// (ec::backend_unreachable) says the outcome is unknown; it is never retried here.
   caf::expected<amqp_response> publish(const amqp_publish& message,
                                        std::chrono::milliseconds timeout);
+
+  /// Publishes `messages` in order, all to this client's vhost, keeping at most
+  /// `window` (at least 1) of them waiting for their confirm. Fails as a whole only
+  /// when nothing was sent: a message that does not validate (the error names its
+  /// index), a connection that cannot be made, a broker blocking publishers, abort().
+  /// Otherwise `confirms` holds one entry per message, in order: confirmed, nacked,
+  /// returned (mandatory and unroutable, matched by message_id, else by exchange and
+  /// routing key), or, when the channel or connection failed, abort() was called or
+  /// the deadline passed, unknown (sent, never confirmed) and not_sent; reply_text
+  /// says why, and the response's reply_code/reply_text say what stopped the batch.
+  /// A closed channel is replaced for the next call, as for publish.
+  caf::expected<amqp_response> publish_batch(const std::vector<amqp_publish>& messages,
+                                             uint32_t window,
+                                             std::chrono::milliseconds timeout);
 
   /// basic.get up to `count` messages, then acks, or rejects with or without requeue,
   /// as asked. Errors as for publish (404 no such queue → ec::broker_refused).

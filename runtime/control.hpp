@@ -30,6 +30,7 @@ inline constexpr auto amqp_pool = caf::atom("amqppool");
 inline constexpr auto dispatcher = caf::atom("dispatcher");
 inline constexpr auto l2 = caf::atom("redisl2");
 inline constexpr auto reporter = caf::atom("reporter");
+inline constexpr auto batches = caf::atom("batches");
 } // namespace service_name
 
 /// Where the control plane finds what it looks at and steers.

@@ -15,6 +15,7 @@
 
 #include "actors/amqp_connection.hpp"
 #include "actors/amqp_router.hpp"
+#include "actors/batch_supervisor.hpp"
 #include "actors/breaker.hpp"
 #include "actors/cache_shard.hpp"
 #include "actors/cache_warmer.hpp"
@@ -46,6 +47,7 @@ constexpr auto amqp_name = service_name::amqp;
 constexpr auto amqp_pool_name = service_name::amqp_pool;
 constexpr auto l2_name = service_name::l2;
 constexpr auto reporter_name = service_name::reporter;
+constexpr auto batches_name = service_name::batches;
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
 int64_t scheduler_threads(const settings& cfg) {
@@ -172,7 +174,13 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
     return caf::actor_cast<caf::actor>(
         self->spawn(dispatcher, catalog, registry_lookup<http_service>(sys, mgmt_name),
-                    registry_lookup<amqp_service>(sys, amqp_name), cache));
+                    registry_lookup<amqp_service>(sys, amqp_name), cache,
+                    registry_lookup<batch_service>(sys, batches_name)));
+  };
+  auto start_batches = [&sys, catalog](caf::local_actor* self) {
+    batch_supervisor_config batch_cfg{
+        catalog, registry_lookup<call_runner>(sys, dispatcher_name)};
+    return caf::actor_cast<caf::actor>(self->spawn(batch_supervisor, batch_cfg));
   };
   auto amqp_pool = pool_settings(cfg, 0, cfg.amqp_pool_max, "AMQP");
   auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
@@ -203,6 +211,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
   children.insert(children.end(), shard_children.begin(), shard_children.end());
   children.insert(children.end(), l2_child.begin(), l2_child.end());
   children.push_back({dispatcher_name, start_dispatcher});
+  children.push_back({batches_name, start_batches});
   children.push_back({reporter_name, [](caf::local_actor* self) {
                         return caf::actor_cast<caf::actor>(
                             self->spawn(reporter, request_stats::config{}));
@@ -221,8 +230,12 @@ int serve_stdio(const settings& cfg) {
   sys_cfg.set("scheduler.policy", caf::atom_from_string(cfg.scheduler));
   sys_cfg.set("scheduler.max-threads", scheduler_threads(cfg));
   caf::actor_system sys{sys_cfg};
-  auto catalog = std::make_shared<const tool_catalog>(
-      catalog_options{cfg.allow_writes, cfg.tool_families, cfg.max_body_bytes});
+  catalog_options options{cfg.allow_writes, cfg.tool_families, cfg.max_body_bytes};
+  options.batch_max_items = cfg.batch_max_items;
+  options.batch_max_bytes = cfg.batch_max_bytes;
+  options.batch_parallelism = cfg.batch_parallelism;
+  options.batch_confirm_window = static_cast<uint32_t>(cfg.batch_confirm_window);
+  auto catalog = std::make_shared<const tool_catalog>(options);
   auto amqp = parse_amqp_url(cfg.amqp_url);
   if (!amqp) {
     spdlog::error("{}", message_of(amqp.error()));
@@ -266,6 +279,7 @@ int serve_stdio(const settings& cfg) {
   session_config session_cfg;
   session_cfg.info.tools_page_size = cfg.tools_page_size;
   session_cfg.request_timeout = cfg.request_timeout;
+  session_cfg.batch_timeout = cfg.batch_timeout;
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
   session_cfg.reporter = registry_lookup<reporter_actor>(sys, reporter_name);

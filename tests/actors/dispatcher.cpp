@@ -76,7 +76,7 @@ struct fixture : test::test_system {
         [this]() -> http_service {
           return backend_available ? backend : http_service{};
         },
-        amqp_lookup{}, cache_access{});
+        amqp_lookup{}, cache_access{}, batch_lookup{});
     run();
   }
 
@@ -87,8 +87,8 @@ struct fixture : test::test_system {
     auto out = std::make_shared<outcome>();
     auto to = dispatch;
     spawn([out, to, name, arguments, budget, id](caf::event_based_actor* self) {
-      self->request(to, caf::infinite, call_atom::value, tool_call{name, arguments, id},
-                    budget)
+      self->request(to, caf::infinite, call_atom::value,
+                    tool_call{name, arguments, id, {}}, budget)
           .then(
               [out](tool_result& result) {
                 out->done = true;

@@ -48,6 +48,12 @@ fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> s
         return rp;
       },
       [self](cancel_atom, uint64_t call) { self->state.cancels.push_back(call); },
+      [](run_atom, op_handle, caf::timespan, uint64_t) {
+        return tool_catalog::failure("the fake dispatcher runs no prepared calls");
+      },
+      [](amqp_atom, op_handle, caf::timespan, uint64_t) -> caf::result<amqp_response> {
+        return make_error(ec::unavailable, "the fake dispatcher has no AMQP");
+      },
       [](ttl_atom, caf::timespan) {},
       [](status_atom) { return actor_status{}; },
       // ok=true: answer the oldest call with `text` as result JSON; ok=false: fail it

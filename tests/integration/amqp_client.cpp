@@ -6,6 +6,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -14,20 +15,24 @@
 #include "protocol/error.hpp"
 #include "tests/kit/broker_env.hpp"
 #include "tests/kit/tcp_listener.hpp"
+#include "tests/kit/tcp_proxy.hpp"
 
 using namespace std::chrono_literals;
 using warren::ack_mode;
 using warren::amqp_client;
+using warren::amqp_confirm;
 using warren::amqp_get;
 using warren::amqp_publish;
 using warren::amqp_response;
 using warren::ec;
 using warren::tcp_listener;
+using warren::tcp_proxy;
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 using outcome = amqp_response::outcome;
+using status = amqp_confirm::status;
 
 warren::broker_env require_broker() {
   auto env = warren::load_broker_env();
@@ -100,6 +105,41 @@ void publish_confirmed(amqp_client& client, const amqp_publish& msg) {
   auto res = client.publish(msg, 10s);
   REQUIRE_MESSAGE(res, warren::message_of(res.error()));
   REQUIRE(res->result == outcome::confirmed);
+}
+
+// `n` messages to `queue` with bodies "0", "1", ... and message ids "<tag>-0", ...
+std::vector<amqp_publish> numbered(const std::string& queue, int n,
+                                   const std::string& tag) {
+  std::vector<amqp_publish> batch;
+  for (int i = 0; i < n; ++i) {
+    batch.push_back(to_queue(queue, std::to_string(i)));
+    batch.back().message_id = tag + "-" + std::to_string(i);
+  }
+  return batch;
+}
+
+const char* name_of(status s) {
+  switch (s) {
+  case status::confirmed:
+    return "confirmed";
+  case status::returned:
+    return "returned";
+  case status::nacked:
+    return "nacked";
+  case status::not_sent:
+    return "not_sent";
+  case status::unknown:
+    return "unknown";
+  }
+  return "?";
+}
+
+// An endpoint that reaches the broker through `proxy`.
+warren::amqp_endpoint proxied(const warren::broker_env& env, const tcp_proxy& proxy) {
+  auto ep = broker_endpoint(env);
+  ep.host = "127.0.0.1";
+  ep.port = proxy.port();
+  return ep;
 }
 
 } // namespace
@@ -543,4 +583,220 @@ TEST_CASE("amqp client: a request for another vhost than the client's is refused
   CHECK(warren::code_of(res.error()) == ec::internal);
   CHECK(warren::message_of(res.error()).find("'elsewhere'") != std::string::npos);
   CHECK_FALSE(client.connected());
+}
+
+TEST_CASE("amqp client: a batch of 1000 with a window of 50 is confirmed message by "
+          "message and the queue holds exactly those 1000, in order") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-thousand"};
+  amqp_client client{broker_endpoint(env), "/"};
+  auto batch = numbered(q.name(), 1000, "thousand");
+  auto res = client.publish_batch(batch, 50, 60s);
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  REQUIRE(res->confirms.size() == 1000);
+  int confirmed = 0;
+  for (auto& c : res->confirms)
+    confirmed += c.what == status::confirmed ? 1 : 0;
+  CHECK(confirmed == 1000);
+  CHECK(res->reply_text.empty());
+
+  auto all = client.get(take(q.name(), 2000, ack_mode::ack), 60s);
+  REQUIRE_MESSAGE(all, warren::message_of(all.error()));
+  REQUIRE(all->messages.size() == 1000);
+  int in_order = 0;
+  for (int i = 0; i < 1000; ++i)
+    in_order += all->messages[i].body == std::to_string(i) ? 1 : 0;
+  CHECK(in_order == 1000);
+}
+
+TEST_CASE("amqp client: in a batch exactly the mandatory unroutable messages come "
+          "back returned, in their positions") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-mixed"};
+  amqp_client client{broker_endpoint(env), "/"};
+  const std::string nowhere = "warren-amqp-batch-nowhere";
+  // With message ids the returns are matched by id; without, by exchange and key.
+  for (bool with_ids : {true, false}) {
+    CAPTURE(with_ids);
+    auto batch = numbered(q.name(), 20, "mixed");
+    std::vector<bool> unroutable(batch.size());
+    int routable = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!with_ids)
+        batch[i].message_id.clear();
+      if (i % 3 == 1) {
+        unroutable[i] = true;
+        batch[i].routing_key = nowhere;
+      } else if (i % 5 == 0) {
+        // Unroutable too, but not mandatory: the broker drops it silently and
+        // confirms it; it must not take the place of a returned one.
+        batch[i].routing_key = nowhere;
+        batch[i].mandatory = false;
+      } else {
+        ++routable;
+      }
+    }
+    auto res = client.publish_batch(batch, 4, 10s);
+    REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+    REQUIRE(res->confirms.size() == batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      CAPTURE(i);
+      auto& c = res->confirms[i];
+      CAPTURE(name_of(c.what));
+      if (unroutable[i]) {
+        CHECK(c.what == status::returned);
+        CHECK(c.reply_code == 312);
+        CHECK(c.reply_text == "NO_ROUTE");
+      } else {
+        CHECK(c.what == status::confirmed);
+      }
+    }
+    auto got = client.get(take(q.name(), 100, ack_mode::ack), 10s);
+    REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+    CHECK(got->messages.size() == static_cast<size_t>(routable));
+  }
+}
+
+TEST_CASE("amqp client: a batch with a window of 1 (or 0, taken as 1) publishes every "
+          "message, in order") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-window-one"};
+  amqp_client client{broker_endpoint(env), "/"};
+  for (uint32_t window : {1u, 0u}) {
+    CAPTURE(window);
+    auto res = client.publish_batch(numbered(q.name(), 5, "one"), window, 10s);
+    REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+    REQUIRE(res->confirms.size() == 5);
+    for (auto& c : res->confirms)
+      CHECK(c.what == status::confirmed);
+    auto got = client.get(take(q.name(), 10, ack_mode::ack), 10s);
+    REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+    REQUIRE(got->messages.size() == 5);
+    for (int i = 0; i < 5; ++i)
+      CHECK(got->messages[i].body == std::to_string(i));
+  }
+}
+
+TEST_CASE("amqp client: an empty batch is an empty answer without connecting") {
+  auto env = require_broker();
+  amqp_client client{broker_endpoint(env), "/"};
+  auto res = client.publish_batch({}, 10, 5s);
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  CHECK(res->confirms.empty());
+  CHECK_FALSE(client.connected());
+}
+
+TEST_CASE("amqp client: a batch to a missing exchange confirms nothing, says why for "
+          "each message, and the next publish on the same client works") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-after-404"};
+  amqp_client client{broker_endpoint(env), "/"};
+  auto batch = numbered(q.name(), 30, "gone");
+  for (auto& m : batch)
+    m.exchange = "warren-amqp-no-such-exchange";
+  auto res = client.publish_batch(batch, 10, 10s);
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  REQUIRE(res->confirms.size() == 30);
+  CHECK(res->reply_code == 404);
+  for (size_t i = 0; i < 30; ++i) {
+    CAPTURE(i);
+    auto& c = res->confirms[i];
+    CAPTURE(name_of(c.what));
+    CAPTURE(c.reply_text);
+    CHECK((c.what == status::unknown || c.what == status::not_sent));
+    CHECK(c.reply_text.find("NOT_FOUND - no exchange 'warren-amqp-no-such-exchange'") !=
+          std::string::npos);
+  }
+  // The first was surely sent; with a window of 10 the last never was.
+  CHECK(res->confirms.front().what == status::unknown);
+  CHECK(res->confirms.front().reply_text.find("may or may not") != std::string::npos);
+  CHECK(res->confirms.back().what == status::not_sent);
+  CHECK(client.connected()); // only the channel was closed
+
+  publish_confirmed(client, to_queue(q.name(), "after"));
+  auto got = client.get(take(q.name(), 5, ack_mode::ack), 10s);
+  REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+  REQUIRE(got->messages.size() == 1);
+  CHECK(got->messages[0].body == "after");
+}
+
+TEST_CASE("amqp client: a batch with an invalid message is invalid_params naming its "
+          "index, and nothing of it is published") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-invalid"};
+  amqp_client client{broker_endpoint(env), "/"};
+  auto batch = numbered(q.name(), 5, "bad");
+  batch[3].priority = 300;
+  auto res = client.publish_batch(batch, 2, 10s);
+  REQUIRE_FALSE(res);
+  CHECK(warren::code_of(res.error()) == ec::invalid_params);
+  auto msg = warren::message_of(res.error());
+  CHECK(msg.find("message 3 ") != std::string::npos);
+  CHECK(msg.find("priority must be between 0 and 255") != std::string::npos);
+  CHECK_FALSE(client.connected()); // refused before connecting
+
+  publish_confirmed(client, to_queue(q.name(), "only"));
+  auto got = client.get(take(q.name(), 10, ack_mode::ack), 10s);
+  REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+  REQUIRE(got->messages.size() == 1);
+  CHECK(got->messages[0].body == "only");
+}
+
+TEST_CASE(
+    "amqp client: a batch whose confirms never come ends at the deadline with the "
+    "sent messages unknown and the rest not_sent (fault injected by a proxy)") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-deadline"};
+  tcp_proxy proxy{env.amqp_port};
+  amqp_client client{proxied(env, proxy), "/"};
+  publish_confirmed(client, to_queue(q.name(), "warm"));
+  proxy.stall();
+  auto start = clock_type::now();
+  auto res = client.publish_batch(numbered(q.name(), 10, "late"), 4, 500ms);
+  auto took = clock_type::now() - start;
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  CHECK(took < 5s);
+  REQUIRE(res->confirms.size() == 10);
+  for (size_t i = 0; i < 10; ++i) {
+    CAPTURE(i);
+    auto& c = res->confirms[i];
+    CAPTURE(c.reply_text);
+    CHECK(c.what == (i < 4 ? status::unknown : status::not_sent));
+    CHECK(c.reply_text.find("within 500 ms") != std::string::npos);
+  }
+  CHECK_FALSE(client.connected());
+
+  proxy.pass();
+  publish_confirmed(client, to_queue(q.name(), "after"));
+}
+
+TEST_CASE("amqp client: abort() during a batch returns it at once with the sent "
+          "messages unknown and the rest not_sent (fault injected by a proxy)") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-batch-abort"};
+  tcp_proxy proxy{env.amqp_port};
+  amqp_client client{proxied(env, proxy), "/"};
+  publish_confirmed(client, to_queue(q.name(), "warm"));
+  proxy.stall();
+  auto pending = std::async(std::launch::async, [&] {
+    return client.publish_batch(numbered(q.name(), 10, "abandoned"), 4, 30s);
+  });
+  // The four it may send go into the socket at once; then it waits for confirms.
+  std::this_thread::sleep_for(300ms);
+  client.abort();
+  REQUIRE(pending.wait_for(5s) == std::future_status::ready);
+  auto res = pending.get();
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  REQUIRE(res->confirms.size() == 10);
+  for (size_t i = 0; i < 10; ++i) {
+    CAPTURE(i);
+    auto& c = res->confirms[i];
+    CAPTURE(c.reply_text);
+    CHECK(c.what == (i < 4 ? status::unknown : status::not_sent));
+    CHECK(c.reply_text.find("shutting down") != std::string::npos);
+  }
+
+  auto later = client.publish_batch(numbered(q.name(), 1, "later"), 4, 5s);
+  REQUIRE_FALSE(later);
+  CHECK(warren::code_of(later.error()) == ec::cancelled);
 }

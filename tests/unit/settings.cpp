@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 45);
+  CHECK(keys.size() == 50);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -202,7 +202,12 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"cache.invalidation_exchange", "my.inval"},
       {"cache.backend", "redis"},
       {"cache.warm_vhosts", "/,prod"},
-      {"cache.redis_url", "redis://r:7000/2"}};
+      {"cache.redis_url", "redis://r:7000/2"},
+      {"batch.max_items", "97"},
+      {"batch.max_bytes", "101"},
+      {"batch.parallelism", "3"},
+      {"batch.confirm_window", "103"},
+      {"batch.timeout_ms", "107"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -253,6 +258,11 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->cache_backend == "redis");
   CHECK(s->cache_warm_vhosts == "/,prod");
   CHECK(s->redis_url == "redis://r:7000/2");
+  CHECK(s->batch_max_items == 97);
+  CHECK(s->batch_max_bytes == 101);
+  CHECK(s->batch_parallelism == 3);
+  CHECK(s->batch_confirm_window == 103);
+  CHECK(s->batch_timeout.count() == 107);
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {
