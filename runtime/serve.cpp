@@ -1,278 +1,36 @@
 #include "runtime/serve.hpp"
 
-#include <algorithm>
-#include <cstdio>
 #include <memory>
-#include <random>
-#include <thread>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/amqp_connection.hpp"
-#include "actors/amqp_router.hpp"
-#include "actors/batch_supervisor.hpp"
-#include "actors/breaker.hpp"
-#include "actors/cache_shard.hpp"
-#include "actors/cache_warmer.hpp"
-#include "actors/connection_pool.hpp"
-#include "actors/dispatcher.hpp"
-#include "actors/http_connection.hpp"
 #include "actors/interfaces.hpp"
-#include "actors/redis_l2.hpp"
 #include "actors/reporter.hpp"
 #include "actors/session.hpp"
-#include "actors/supervisor.hpp"
 #include "protocol/error.hpp"
-#include "runtime/backend_settings.hpp"
 #include "runtime/console_server.hpp"
 #include "runtime/control.hpp"
-#include "runtime/invalidation_listener.hpp"
-#include "runtime/shutdown_signal.hpp"
+#include "runtime/services.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/stdio_transport.hpp"
 
 namespace warren {
 
-namespace {
-
-constexpr auto mgmt_name = service_name::mgmt;
-constexpr auto mgmt_pool_name = service_name::mgmt_pool;
-constexpr auto dispatcher_name = service_name::dispatcher;
-constexpr auto amqp_name = service_name::amqp;
-constexpr auto amqp_pool_name = service_name::amqp_pool;
-constexpr auto l2_name = service_name::l2;
-constexpr auto reporter_name = service_name::reporter;
-constexpr auto batches_name = service_name::batches;
-
-// CAF starts at least four workers by default, more than a two-core machine uses.
-int64_t scheduler_threads(const settings& cfg) {
-  auto threads = cfg.scheduler_threads != 0
-                     ? cfg.scheduler_threads
-                     : std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<int64_t>(threads);
-}
-
-template <class Handle>
-std::function<Handle()> registry_lookup(caf::actor_system& sys, caf::atom_value name) {
-  return [&sys, name] { return sys.registry().get<Handle>(name); };
-}
-
-// Sends key prefixes to every cache shard there is.
-void invalidate_everywhere(caf::actor_system& sys,
-                           const std::vector<caf::atom_value>& names,
-                           const std::vector<std::string>& prefixes) {
-  for (auto name : names)
-    if (auto shard = sys.registry().get<cache_actor>(name))
-      caf::anon_send(shard, invalidate_atom::value, prefixes);
-}
-
-// The names under which the supervisor registers the cache shards (none: cache off).
-std::vector<caf::atom_value> shard_names_for(const settings& cfg) {
-  std::vector<caf::atom_value> names;
-  if (cfg.cache_ttl_lists == 0)
-    return names;
-  auto threads = static_cast<std::size_t>(scheduler_threads(cfg));
-  std::size_t count = cfg.cache_shards;
-  if (count == 0)
-    for (count = 1; count < 4 * threads;)
-      count *= 2;
-  for (std::size_t i = 0; i < count; ++i)
-    names.push_back(caf::atom_from_string("cache" + std::to_string(i)));
-  return names;
-}
-
-// A random id that tells this instance's invalidation messages from its peers'.
-std::string instance_id() {
-  std::random_device random;
-  char text[17];
-  std::snprintf(text, sizeof(text), "%08x%08x", random(), random());
-  return text;
-}
-
-// Starts the cache warmer for the configured vhosts; it runs beside the session.
-void warm_cache(caf::actor_system& sys, const settings& cfg) {
-  if (cfg.cache_ttl_lists == 0)
-    return;
-  std::vector<std::string> vhosts;
-  std::size_t start = 0;
-  while (start <= cfg.cache_warm_vhosts.size()) {
-    auto comma = cfg.cache_warm_vhosts.find(',', start);
-    auto end = comma == std::string::npos ? cfg.cache_warm_vhosts.size() : comma;
-    if (end > start)
-      vhosts.push_back(cfg.cache_warm_vhosts.substr(start, end - start));
-    start = end + 1;
-  }
-  auto dispatch = sys.registry().get<dispatcher_actor>(dispatcher_name);
-  if (dispatch)
-    sys.spawn(cache_warmer, dispatch, std::move(vhosts),
-              caf::timespan{cfg.request_timeout});
-}
-
-std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
-                                 std::shared_ptr<const tool_catalog> catalog,
-                                 std::shared_ptr<shutdown_signal> shutdown,
-                                 amqp_endpoint amqp, const std::string& origin) {
-  http_connection_config conn{cfg.management, cfg.user, cfg.password,
-                              cfg.http_connect_timeout, std::move(shutdown)};
-  auto pool =
-      pool_settings(cfg, cfg.http_pool_min, cfg.http_pool_max, "management API");
-  auto start_pool = [conn, pool](caf::local_actor* self) {
-    connection_factory factory = [conn](caf::local_actor* owner,
-                                        std::shared_ptr<shutdown_signal> abort) {
-      auto own = conn;
-      own.abort = std::move(abort);
-      return owner->spawn<caf::detached>(http_connection, std::move(own));
-    };
-    return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
-  };
-  // The cache: K shard actors, each registered under its own name.
-  auto shard_names = shard_names_for(cfg);
-  std::vector<child_spec> shard_children;
-  if (!shard_names.empty()) {
-    auto count = shard_names.size();
-    cache_shard_config shard_cfg;
-    shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
-                        std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
-    shard_cfg.settle = cfg.cache_settle;
-    shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
-    for (auto name : shard_names)
-      shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {
-                                  return caf::actor_cast<caf::actor>(
-                                      self->spawn(cache_shard, shard_cfg));
-                                }});
-  }
-  cache_access cache;
-  cache.count = shard_names.size();
-  cache.shard = [&sys, shard_names](std::size_t i) {
-    return sys.registry().get<cache_actor>(shard_names[i]);
-  };
-  cache.ttl = std::chrono::seconds{cfg.cache_ttl_lists};
-  if (!shard_names.empty())
-    cache.exchange = cfg.cache_invalidation_exchange;
-  cache.origin = origin;
-  // The Redis L2 behind the shards, when asked for.
-  std::vector<child_spec> l2_child;
-  if (!shard_names.empty() && cfg.cache_backend == "redis") {
-    if (auto redis = parse_redis_url(cfg.redis_url)) {
-      redis_l2_config l2_cfg{*redis, "warren:", std::chrono::milliseconds{200},
-                             shutdown, breaker_rule(cfg)};
-      l2_child.push_back({l2_name, [l2_cfg](caf::local_actor* self) {
-                            return caf::actor_cast<caf::actor>(
-                                self->spawn<caf::detached>(redis_l2, l2_cfg));
-                          }});
-      cache.l2 = registry_lookup<l2_actor>(sys, l2_name);
-    } else {
-      spdlog::error("{}; the cache runs without its Redis L2",
-                    message_of(redis.error()));
-    }
-  }
-  auto start_dispatcher = [&sys, catalog, cache](caf::local_actor* self) {
-    return caf::actor_cast<caf::actor>(
-        self->spawn(dispatcher, catalog, registry_lookup<http_service>(sys, mgmt_name),
-                    registry_lookup<amqp_service>(sys, amqp_name), cache,
-                    registry_lookup<batch_service>(sys, batches_name)));
-  };
-  auto start_batches = [&sys, catalog](caf::local_actor* self) {
-    batch_supervisor_config batch_cfg{
-        catalog, registry_lookup<call_runner>(sys, dispatcher_name)};
-    return caf::actor_cast<caf::actor>(self->spawn(batch_supervisor, batch_cfg));
-  };
-  auto amqp_pool = pool_settings(cfg, 0, cfg.amqp_pool_max, "AMQP");
-  auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
-    amqp_connection_factory factory =
-        [amqp, shutdown](caf::local_actor* owner, const std::string& vhost,
-                         std::shared_ptr<shutdown_signal> abort) {
-          return owner->spawn<caf::detached>(
-              amqp_connection,
-              amqp_connection_config{amqp, vhost, shutdown, std::move(abort)});
-        };
-    return caf::actor_cast<caf::actor>(self->spawn(amqp_router, amqp_pool, factory));
-  };
-  auto mgmt_breaker = [&sys, b = breaker_settings(cfg, "management API", true)](
-                          caf::local_actor* self) {
-    return caf::actor_cast<caf::actor>(self->spawn(
-        http_breaker, b, registry_lookup<http_service>(sys, mgmt_pool_name)));
-  };
-  auto amqp_breaker_start =
-      [&sys, b = breaker_settings(cfg, "AMQP broker", false)](caf::local_actor* self) {
-        return caf::actor_cast<caf::actor>(self->spawn(
-            amqp_breaker, b, registry_lookup<amqp_service>(sys, amqp_pool_name)));
-      };
-  // Each pool starts before the breaker in front of it.
-  std::vector<child_spec> children{{mgmt_pool_name, start_pool},
-                                   {mgmt_name, mgmt_breaker},
-                                   {amqp_pool_name, start_amqp},
-                                   {amqp_name, amqp_breaker_start}};
-  children.insert(children.end(), shard_children.begin(), shard_children.end());
-  children.insert(children.end(), l2_child.begin(), l2_child.end());
-  children.push_back({dispatcher_name, start_dispatcher});
-  children.push_back({batches_name, start_batches});
-  children.push_back({reporter_name, [](caf::local_actor* self) {
-                        return caf::actor_cast<caf::actor>(
-                            self->spawn(reporter, request_stats::config{}));
-                      }});
-  return children;
-}
-
-} // namespace
-
 int serve_stdio(const settings& cfg) {
   signal_watcher signals; // before any other thread exists
-  caf::actor_system_config sys_cfg;
-  register_types(sys_cfg);
-  sys_cfg.set("logger.console-verbosity", caf::atom("quiet"));
-  sys_cfg.set("logger.file-verbosity", caf::atom("quiet"));
-  sys_cfg.set("scheduler.policy", caf::atom_from_string(cfg.scheduler));
-  sys_cfg.set("scheduler.max-threads", scheduler_threads(cfg));
-  caf::actor_system sys{sys_cfg};
-  catalog_options options{cfg.allow_writes, cfg.tool_families, cfg.max_body_bytes};
-  options.batch_max_items = cfg.batch_max_items;
-  options.batch_max_bytes = cfg.batch_max_bytes;
-  options.batch_parallelism = cfg.batch_parallelism;
-  options.batch_confirm_window = static_cast<uint32_t>(cfg.batch_confirm_window);
-  auto catalog = std::make_shared<const tool_catalog>(options);
-  auto amqp = parse_amqp_url(cfg.amqp_url);
-  if (!amqp) {
-    spdlog::error("{}", message_of(amqp.error()));
-    return 2;
+  service_tree tree{cfg};
+  if (auto err = tree.start()) {
+    spdlog::error("{}", message_of(err));
+    return code_of(err) == ec::invalid_config ? 2 : 1;
   }
-  amqp->connect_timeout = cfg.http_connect_timeout;
-  auto shutdown = std::make_shared<shutdown_signal>();
-  auto origin = instance_id();
-  auto root =
-      sys.spawn(supervisor, services(sys, cfg, catalog, shutdown, *amqp, origin),
-                restart_policy::config{});
-  // Nothing is read from the client before every service is up and registered.
-  {
-    caf::scoped_actor ask{sys};
-    bool ready = false;
-    ask->request(root, std::chrono::seconds{30}, caf::get_atom::value)
-        .receive([&](uint64_t) { ready = true; },
-                 [&](caf::error& err) {
-                   spdlog::error("warren's services did not start: {}",
-                                 sys.render(err));
-                 });
-    if (!ready) {
-      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-      return 1;
-    }
-  }
-  // Peers' writes invalidate this instance's cache too (when the cache is shared).
-  std::unique_ptr<invalidation_listener> peers;
-  auto shard_names = shard_names_for(cfg);
-  if (!shard_names.empty() && !cfg.cache_invalidation_exchange.empty()) {
-    peers = std::make_unique<invalidation_listener>(
-        *amqp, cfg.cache_invalidation_exchange, origin,
-        [&sys, shard_names](std::vector<std::string> prefixes) {
-          invalidate_everywhere(sys, shard_names, prefixes);
-        });
-    peers->start();
-  }
+  auto& sys = tree.system();
+  auto catalog = tree.catalog();
+  auto root = tree.root();
+  auto shard_names = tree.shard_names();
 
   credit_gate gate{cfg.max_in_flight};
   line_writer writer{STDOUT_FILENO};
@@ -282,10 +40,10 @@ int serve_stdio(const settings& cfg) {
   session_cfg.batch_timeout = cfg.batch_timeout;
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
-  session_cfg.reporter = registry_lookup<reporter_actor>(sys, reporter_name);
-  auto client =
-      sys.spawn(session, catalog, std::make_shared<stdio_output>(writer, gate),
-                registry_lookup<dispatcher_actor>(sys, dispatcher_name), session_cfg);
+  session_cfg.reporter = registry_lookup<reporter_actor>(sys, service_name::reporter);
+  auto client = sys.spawn(
+      session, catalog, std::make_shared<stdio_output>(writer, gate),
+      registry_lookup<dispatcher_actor>(sys, service_name::dispatcher), session_cfg);
   line_reader reader{STDIN_FILENO, signals.fd(), cfg.max_line_bytes, gate, client};
   // The operator's side: the console and the metrics endpoint, when asked for.
   control_targets targets;
@@ -294,7 +52,7 @@ int serve_stdio(const settings& cfg) {
     return std::vector<caf::actor>{caf::actor_cast<caf::actor>(client)};
   };
   targets.shards = shard_names;
-  targets.warm = [&sys, cfg] { warm_cache(sys, cfg); };
+  targets.warm = [&tree] { tree.warm(); };
   auto control = std::make_shared<control_plane>(sys, cfg, std::move(targets));
   std::unique_ptr<console_server> console;
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -307,7 +65,7 @@ int serve_stdio(const settings& cfg) {
     console = std::make_unique<console_server>(cfg.console_socket, *control);
     if (auto err = console->start()) {
       spdlog::error("{}", message_of(err));
-      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      tree.stop();
       return 2;
     }
   }
@@ -319,11 +77,11 @@ int serve_stdio(const settings& cfg) {
     } catch (const std::exception& e) {
       spdlog::error("server.metrics: cannot listen on {}: {}", cfg.metrics, e.what());
       stop_operator_side();
-      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      tree.stop();
       return 2;
     }
   }
-  warm_cache(sys, cfg);
+  tree.warm();
   spdlog::info("warren serving MCP on stdio (management API at {}:{})",
                cfg.management.host, cfg.management.port);
   reader.start();
@@ -344,11 +102,8 @@ int serve_stdio(const settings& cfg) {
   writer.close();
   if (signals.received() != 0)
     spdlog::info("stopped by signal {}", signals.received());
-  if (peers)
-    peers->stop();
   stop_operator_side();
-  shutdown->fire(); // blocked backend calls return now instead of at their deadline
-  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  tree.stop();
   return exit_code;
 }
 
