@@ -1,7 +1,9 @@
 #include "config/command_line.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -74,6 +76,42 @@ void add_console_options(CLI::App& app, command_line& cl) {
                "Ask for JSON instead of text tables (appends --json to each command).");
 }
 
+// A batch subcommand and the tool it runs.
+struct batch_command {
+  CLI::App* app;
+  const char* tool;
+  const char* items_key;
+};
+
+// The options every batch command has; returns the subcommand.
+CLI::App* add_batch_command(CLI::App& parent, const char* name, const char* help,
+                            const char* tool, const char* items_key, command_line& cl,
+                            std::vector<batch_command>& batches) {
+  auto* sub = parent.add_subcommand(name, help);
+  sub->add_flag("--batch", "Run the items of the file as one batch job (required).")
+      ->required();
+  sub->add_option("--file", cl.batch.file,
+                  "The items: a JSON array, or one JSON value per line (NDJSON); - "
+                  "(the default) reads stdin.")
+      ->type_name("FILE");
+  sub->add_option("--mode", cl.batch.mode,
+                  "best_effort (default: run every item, report each) or "
+                  "all_or_nothing (undo the job when an item fails).")
+      ->check(CLI::IsMember({"best_effort", "all_or_nothing"}))
+      ->type_name("MODE");
+  sub->add_option("--parallelism", cl.batch.parallelism,
+                  "Items run at once (default: batch.parallelism).")
+      ->check(CLI::Range(1, 64))
+      ->type_name("N");
+  sub->add_flag("--json", cl.json, "Print the result as JSON instead of a table.");
+  sub->footer("Files bigger than batch.max_items are run as several batch calls, one "
+              "after another. Exit code: 0 when every item succeeded, 1 otherwise, 2 "
+              "for a file or command line warren cannot use.");
+  add_setting_options(*sub, cl);
+  batches.push_back({sub, tool, items_key});
+  return sub;
+}
+
 } // namespace
 
 command_line parse_command_line(int argc, const char* const* argv, std::ostream& out,
@@ -112,6 +150,26 @@ command_line parse_command_line(int argc, const char* const* argv, std::ostream&
                   "report command).");
     report->footer("Requests per tool, the slowest operations and bottleneck hints.");
     add_console_options(*report, cl);
+    std::vector<batch_command> batches;
+    auto* queue = app.add_subcommand("queue", "Change many queues at once.");
+    queue->require_subcommand(1);
+    add_batch_command(*queue, "create",
+                      "Create the queues of a file (each as create_queue takes it) "
+                      "in one batch job.",
+                      "batch_create_queues", "queues", cl, batches);
+    auto* remove = add_batch_command(
+        *queue, "delete", "Delete the queues named in a file in one batch job.",
+        "batch_delete_queues", "names", cl, batches);
+    remove->add_option("--vhost", cl.batch.vhost, "The queues' vhost (default /).")
+        ->type_name("VHOST");
+    remove->add_flag("--force", cl.batch.force,
+                     "Delete queues that still hold messages or have consumers.");
+    remove->add_flag("--dry-run", cl.batch.dry_run,
+                     "Only report what would be deleted.");
+    add_batch_command(app, "publish",
+                      "Publish the messages of a file (each as publish_message takes "
+                      "it) in one batch job, with publisher confirms.",
+                      "batch_publish_messages", "messages", cl, batches);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -128,6 +186,12 @@ command_line parse_command_line(int argc, const char* const* argv, std::ostream&
       cl.cmd = command_line::command::console;
     } else if (report->parsed()) {
       cl.cmd = command_line::command::report;
+    } else if (auto batch = std::find_if(batches.begin(), batches.end(),
+                                         [](auto& b) { return b.app->parsed(); });
+               batch != batches.end()) {
+      cl.cmd = command_line::command::batch;
+      cl.batch.tool = batch->tool;
+      cl.batch.items_key = batch->items_key;
     } else {
       out << app.help();
       cl = command_line{};

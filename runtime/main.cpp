@@ -4,6 +4,7 @@
 
 #include "config/command_line.hpp"
 #include "protocol/error.hpp"
+#include "runtime/batch_command.hpp"
 #include "runtime/console_client.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/serve.hpp"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   case warren::command_line::command::report:
     return run_console_command(cl);
   case warren::command_line::command::serve:
+  case warren::command_line::command::batch:
     break;
   }
   auto cfg = warren::load_settings(cl, warren::process_env);
@@ -49,5 +51,7 @@ int main(int argc, char** argv) {
   }
   // stdout belongs to MCP: JSON log lines go to stderr, the broker password masked.
   warren::setup_logging(cfg->log_level, {cfg->password});
+  if (cl.cmd == warren::command_line::command::batch)
+    return warren::run_batch_command(cl, *cfg, std::cin, std::cout, std::cerr);
   return warren::serve_stdio(*cfg);
 }

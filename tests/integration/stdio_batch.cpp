@@ -2,12 +2,16 @@
 // two modes, exact per-item reports, 1000 messages in 10 calls, refusals before any
 // work, progress notifications and cancellation.
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <doctest/doctest.h>
 
 #include "tests/integration/launch.hpp"
 #include "tests/kit/mcp_client.hpp"
+#include "tests/kit/subprocess.hpp"
 
 using namespace std::chrono_literals;
 using warren::json_message;
@@ -296,4 +300,83 @@ TEST_CASE("a batch with a progress token reports rising progress, and a cancel s
   CHECK(listed(*c, prefix) == made); // it stopped; nothing more is created
   remove_all(*c, queues);
   CHECK(listed(*c, prefix) == 0);
+}
+
+namespace {
+
+// Runs `warren <args>` against the test broker to its end: exit code and stdout.
+std::pair<int, std::string> run_cli(std::vector<std::string> args) {
+  std::vector<std::string> argv{warren::warren_binary_path(WARREN_BINARY)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto env = warren::broker_environment(warren::e2e::require_broker());
+  env.push_back("WARREN_LOG_LEVEL=warn");
+  auto p = warren::subprocess::spawn(argv, env);
+  REQUIRE(p);
+  std::string out;
+  while (auto line = (*p)->read_line(60s))
+    out += *line + "\n";
+  auto code = (*p)->wait(60s).value_or(-1);
+  INFO("stderr: " << (*p)->stderr_text());
+  return {code, out};
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  auto path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream{path} << text;
+  return path;
+}
+
+} // namespace
+
+TEST_CASE("warren queue create --batch runs a file bigger than one batch as several "
+          "jobs, and queue delete --batch removes them") {
+  auto prefix = unique_name("cli");
+  auto queues = names(prefix, 150);
+  auto create_file = write_file(prefix + "-queues.json", queue_items(queues));
+  auto [code, out] =
+      run_cli({"queue", "create", "--batch", "--file", create_file, "--json"});
+  CHECK(code == 0);
+  auto doc = std::make_shared<rapidjson::Document>();
+  doc->Parse(out.c_str());
+  REQUIRE_MESSAGE(!doc->HasParseError(), out);
+  json_message report{out, doc};
+  CHECK_MESSAGE(number_at(report, "/totals/succeeded") == 150, out);
+  CHECK(string_at(report, "/items/149/resource") == queues[149]);
+  auto c = writer();
+  CHECK(listed(*c, prefix) == 150);
+
+  std::string ndjson;
+  for (auto& name : queues)
+    ndjson += q(name) + "\n";
+  auto names_file = write_file(prefix + "-names.ndjson", ndjson);
+  auto [deleted, table] = run_cli({"queue", "delete", "--batch", "--file", names_file});
+  CHECK(deleted == 0);
+  CHECK_MESSAGE(table.find("150 items: 150 succeeded") != std::string::npos, table);
+  CHECK(listed(*c, prefix) == 0);
+  std::remove(create_file.c_str());
+  std::remove(names_file.c_str());
+}
+
+TEST_CASE("warren publish --batch: a failed item makes the exit code 1 and the table "
+          "names it; an unreadable file is exit code 2") {
+  auto c = writer();
+  auto queue = unique_name("clipub");
+  call(*c, "create_queue", R"({"name":)" + q(queue) + R"(,"durable":false})");
+  auto file =
+      write_file(queue + ".ndjson",
+                 R"({"routing_key":)" + q(queue) +
+                     R"(,"body":"one"})"
+                     "\n" +
+                     R"({"exchange":"warren-no-such-exchange","body":"two"})" + "\n");
+  auto [code, out] = run_cli({"publish", "--batch", "--file", file});
+  CHECK(code == 1);
+  CHECK_MESSAGE(out.find("2 items: 1 succeeded, 1 failed") != std::string::npos, out);
+  CHECK(out.find("warren-no-such-exchange") != std::string::npos);
+  await_messages(*c, queue, 1);
+  auto [missing, nothing] =
+      run_cli({"publish", "--batch", "--file", "/nonexistent/warren-batch.json"});
+  CHECK(missing == 2);
+  CHECK(nothing.empty());
+  call(*c, "delete_queue", R"({"name":)" + q(queue) + R"(,"force":true})");
+  std::remove(file.c_str());
 }

@@ -300,3 +300,43 @@ TEST_CASE("command line: console and report help name their options") {
   CHECK(contains(top.out, "console"));
   CHECK(contains(top.out, "report"));
 }
+
+TEST_CASE("command line: queue create, queue delete and publish with --batch run the "
+          "batch tools") {
+  auto create = parse({"queue", "create", "--batch", "--file", "q.json", "--mode",
+                       "all_or_nothing", "--parallelism", "3", "--json",
+                       "--management-url", "http://h:1"});
+  CHECK(create.cl.cmd == command_line::command::batch);
+  CHECK(create.cl.batch.tool == "batch_create_queues");
+  CHECK(create.cl.batch.items_key == "queues");
+  CHECK(create.cl.batch.file == "q.json");
+  CHECK(create.cl.batch.mode == "all_or_nothing");
+  CHECK(create.cl.batch.parallelism == 3);
+  CHECK(create.cl.json);
+  CHECK(create.cl.flags["rabbitmq.management_url"] == "http://h:1");
+
+  auto remove =
+      parse({"queue", "delete", "--batch", "--vhost", "v", "--force", "--dry-run"});
+  CHECK(remove.cl.batch.tool == "batch_delete_queues");
+  CHECK(remove.cl.batch.items_key == "names");
+  CHECK(remove.cl.batch.file == "-");
+  CHECK(remove.cl.batch.vhost == "v");
+  CHECK(remove.cl.batch.force);
+  CHECK(remove.cl.batch.dry_run);
+
+  auto publish = parse({"publish", "--batch"});
+  CHECK(publish.cl.batch.tool == "batch_publish_messages");
+  CHECK(publish.cl.batch.items_key == "messages");
+}
+
+TEST_CASE("command line: a batch command without --batch or with a bad mode is a usage "
+          "error") {
+  auto no_batch = parse({"queue", "create", "--file", "q.json"});
+  CHECK(no_batch.cl.cmd == command_line::command::exit);
+  CHECK(no_batch.cl.exit_code == 2);
+  CHECK(contains(no_batch.err, "--batch"));
+  auto bad_mode = parse({"publish", "--batch", "--mode", "sometimes"});
+  CHECK(bad_mode.cl.exit_code == 2);
+  CHECK_FALSE(
+      parse({"queue", "delete", "--batch", "--parallelism", "0"}).cl.exit_code == 0);
+}
