@@ -130,6 +130,17 @@ bool reports_created(const tool_result& result) {
   return created && created->IsBool() && created->GetBool();
 }
 
+rapidjson::Value totals_json(std::size_t items, const batch_totals& t,
+                             rapidjson::Document::AllocatorType& alloc) {
+  rj::Value totals(rj::kObjectType);
+  totals.AddMember("items", static_cast<uint64_t>(items), alloc);
+  totals.AddMember("succeeded", static_cast<uint64_t>(t.succeeded), alloc);
+  totals.AddMember("failed", static_cast<uint64_t>(t.failed), alloc);
+  totals.AddMember("rolled_back", static_cast<uint64_t>(t.rolled_back), alloc);
+  totals.AddMember("skipped", static_cast<uint64_t>(t.skipped), alloc);
+  return totals;
+}
+
 bool job_failed(const batch_plan& plan, const batch_totals& totals, bool cancelled) {
   if (cancelled)
     return true;
@@ -165,13 +176,7 @@ tool_result batch_result(const batch_plan& plan,
   }
   out.AddMember("items", items, alloc);
   auto t = count_outcomes(outcomes);
-  rj::Value totals(rj::kObjectType);
-  totals.AddMember("items", static_cast<uint64_t>(plan.items.size()), alloc);
-  totals.AddMember("succeeded", static_cast<uint64_t>(t.succeeded), alloc);
-  totals.AddMember("failed", static_cast<uint64_t>(t.failed), alloc);
-  totals.AddMember("rolled_back", static_cast<uint64_t>(t.rolled_back), alloc);
-  totals.AddMember("skipped", static_cast<uint64_t>(t.skipped), alloc);
-  out.AddMember("totals", totals, alloc);
+  out.AddMember("totals", totals_json(plan.items.size(), t, alloc), alloc);
   out.AddMember("cancelled", summary.cancelled, alloc);
   out.AddMember("duration_ms",
                 std::chrono::duration<double, std::milli>(summary.duration).count(),

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "protocol/amqp_message.hpp"
 #include "protocol/tool_catalog.hpp"
 
@@ -54,6 +56,10 @@ struct batch_totals {
 };
 
 batch_totals count_outcomes(const std::vector<item_outcome>& outcomes);
+
+/// {"items":N,"succeeded":..,"failed":..,"rolled_back":..,"skipped":..}
+rapidjson::Value totals_json(std::size_t items, const batch_totals& totals,
+                             rapidjson::Document::AllocatorType& alloc);
 
 /// The publish chunks of a batch: item indices per chunk, each chunk one vhost, in
 /// request order. A vhost's messages are split into at most `parallelism` chunks of

@@ -166,14 +166,7 @@ std::string report_json(const batch_report& report) {
     items.PushBack(item, alloc);
   }
   out.AddMember("items", items, alloc);
-  rj::Value totals(rj::kObjectType);
-  auto& t = report.totals;
-  totals.AddMember("items", static_cast<uint64_t>(report.rows.size()), alloc);
-  totals.AddMember("succeeded", static_cast<uint64_t>(t.succeeded), alloc);
-  totals.AddMember("failed", static_cast<uint64_t>(t.failed), alloc);
-  totals.AddMember("rolled_back", static_cast<uint64_t>(t.rolled_back), alloc);
-  totals.AddMember("skipped", static_cast<uint64_t>(t.skipped), alloc);
-  out.AddMember("totals", totals, alloc);
+  out.AddMember("totals", totals_json(report.rows.size(), report.totals, alloc), alloc);
   rj::Value failures(rj::kArrayType);
   for (auto& f : report.failures)
     failures.PushBack(rj::Value(f, alloc), alloc);
