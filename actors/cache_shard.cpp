@@ -1,6 +1,7 @@
 #include "actors/cache_shard.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/stateful_actor.hpp>
 
@@ -17,15 +18,25 @@ bool starts_with(const std::string& key, const std::string& prefix) {
   return key.compare(0, prefix.size(), prefix) == 0;
 }
 
-// Whether a write touched this key so recently that its value may still be stale.
-bool cooling(cache_shard_state& st, const std::string& key,
-             caf::actor_clock::time_point now) {
+// The end of the settle window of the latest write that touched this key, if that
+// window was still open when the fetch of its value began: until then the management
+// API may have shown the counts from before the write. Also forgets windows too old to
+// matter to any flight still allowed to fill (none is older than max_flight).
+std::optional<caf::actor_clock::time_point>
+settling_until(cache_shard_state& st, const std::string& key,
+               caf::actor_clock::time_point fetch_began,
+               caf::actor_clock::time_point now) {
   auto& c = st.cooling_prefixes;
   c.erase(
-      std::remove_if(c.begin(), c.end(), [&](const auto& x) { return x.until <= now; }),
+      std::remove_if(c.begin(), c.end(),
+                     [&](const auto& x) { return x.until + st.cfg.max_flight <= now; }),
       c.end());
-  return std::any_of(c.begin(), c.end(),
-                     [&](const auto& x) { return starts_with(key, x.prefix); });
+  std::optional<caf::actor_clock::time_point> until;
+  for (auto& x : c)
+    if (x.until > fetch_began && starts_with(key, x.prefix) &&
+        (!until || x.until > *until))
+      until = x.until;
+  return until;
 }
 
 void answer(cache_shard_state::flight& f, const tool_result& result) {
@@ -57,6 +68,9 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           return cache_answer{true, tool_result{false, std::move(*value)}, 0};
         auto i = st.flights.find(key);
         if (i != st.flights.end() && now - i->second.started < st.cfg.max_flight) {
+          // A join: served by the leader's fetch, no backend call of its own. The
+          // map has counted it as a miss; joins tells how many misses were these.
+          ++st.joins;
           auto promise = self->make_response_promise<cache_answer>();
           i->second.waiters.push_back(promise);
           return promise;
@@ -76,10 +90,24 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         auto now = self->clock().now();
         if (auto i = st.flights.find(key);
             i != st.flights.end() && i->second.id == id) {
+          auto began = i->second.started;
           answer(i->second, result);
           st.flights.erase(i);
-          if (result.is_error || ttl.count() <= 0 || cooling(st, key, now))
+          if (result.is_error || ttl.count() <= 0)
             return false;
+          if (now - began >= st.cfg.max_flight) // given up on: too old to keep
+            return false;
+          // The fetch began after every write that touched the key (else it would be
+          // an orphan), so the value's topology is current; but if it began inside a
+          // settle window, its counts may be from before the write. Keep it only
+          // until the window ends, so that it is fetched anew once the statistics have
+          // caught up, and answer false, so that the caller does not pass it on to a
+          // cache that would keep it for the full ttl.
+          if (auto until = settling_until(st, key, began, now)) {
+            if (*until > now)
+              st.map.put(key, result.json, std::min(*until, now + ttl));
+            return false;
+          }
           st.map.put(key, result.json, now + ttl);
           return true;
         }
@@ -98,7 +126,8 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         s.handled = c.hits + c.misses;
         auto put = [&s](const char* name, double value) { add_figure(s, name, value); };
         put("hits", c.hits);
-        put("misses", c.misses);
+        put("misses", c.misses); // joins included
+        put("joins", st.joins);
         put("evictions", c.evictions);
         put("expirations", c.expirations);
         put("invalidations", c.invalidations);
@@ -113,7 +142,14 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         uint64_t erased = 0;
         for (auto& prefix : prefixes) {
           erased += st.map.erase_prefix(prefix);
-          st.cooling_prefixes.push_back({prefix, until});
+          // One window per prefix: a later write only moves its end.
+          auto& c = st.cooling_prefixes;
+          auto same = std::find_if(c.begin(), c.end(),
+                                   [&](const auto& x) { return x.prefix == prefix; });
+          if (same != c.end())
+            same->until = std::max(same->until, until);
+          else
+            c.push_back({prefix, until});
           for (auto i = st.flights.begin(); i != st.flights.end();) {
             if (starts_with(i->first, prefix)) {
               st.orphans.emplace(i->second.id, std::move(i->second));

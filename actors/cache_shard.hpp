@@ -15,11 +15,17 @@ namespace warren {
 
 struct cache_shard_config {
   lru_ttl_map::limits limits;
-  /// After a write, keys under its prefixes are not stored for this long: the
-  /// management API's statistics trail the broker by a few seconds, and a read taken
-  /// in that window would keep showing the state before the write.
+  /// After a write, a value fetched for a key under its prefixes by a fetch that
+  /// began within this long of the write is kept only until the end of that window,
+  /// not for its full time to live: the management API's statistics trail the broker
+  /// by a few seconds, so such a value may still show the message counts from before
+  /// the write. Once the window is over the key is fetched anew. So counts read
+  /// through the cache show a write made through warren at most `settle` after it
+  /// (if the API's lag is shorter), against the API's own lag without the cache;
+  /// other changes, as always, at most the time to live (plus that lag) late.
   caf::timespan settle = std::chrono::seconds{10};
-  /// A flight older than this is given up; the next lookup fetches anew.
+  /// A flight older than this is given up: the next lookup fetches anew, and its
+  /// late fill answers its waiters but is not stored.
   caf::timespan max_flight = std::chrono::seconds{40};
 };
 
@@ -32,6 +38,7 @@ struct cache_shard_state {
     std::vector<caf::typed_response_promise<cache_answer>> waiters;
   };
 
+  /// The settle window of the latest write under a prefix.
   struct cooling {
     std::string prefix;
     caf::actor_clock::time_point until;
@@ -43,6 +50,9 @@ struct cache_shard_state {
   std::unordered_map<uint64_t, flight> orphans;    ///< overtaken by an invalidation
   std::vector<cooling> cooling_prefixes;
   uint64_t next_flight = 1;
+  /// Lookups that waited for a fetch in flight: no backend call of their own, but
+  /// counted among the map's misses.
+  uint64_t joins = 0;
 
   /// Answers every waiter still parked (the shard is going away).
   ~cache_shard_state();
@@ -50,9 +60,13 @@ struct cache_shard_state {
 
 /// One shard of the cache: an LRU/TTL map of tool results owned by one actor, so no
 /// lock is needed. N concurrent misses for a key make one fetch: the first caller
-/// gets a flight id and fetches, the others wait for its fill. An invalidation drops
-/// matching entries and orphans matching flights, so that no read that starts after a
-/// write can be answered with what was fetched before it.
+/// gets a flight id and fetches, the others wait for its fill (they are counted as
+/// misses, and as joins). An invalidation drops matching entries and orphans matching
+/// flights, so that no read that starts after a write can be answered with what was
+/// fetched before it; an orphan's fill answers its waiters and is not stored. A value
+/// whose fetch began inside a settle window is kept only until the window ends, and
+/// its fill answers false: true means kept for the full time to live asked for, so
+/// that the caller may share it with a second-level cache.
 cache_actor::behavior_type
 cache_shard(cache_actor::stateful_pointer<cache_shard_state> self,
             cache_shard_config cfg);

@@ -62,8 +62,13 @@ void build_publish(const tool_spec&, const rj::Value& args, operation& op) {
   if (has_arg(args, "expiration_ms"))
     p.expiration = std::to_string(int_arg(args, "expiration_ms", 0));
   p.priority = static_cast<int>(int_arg(args, "priority", -1));
-  // The routed-to queues' counts change; which queues is the broker's secret.
-  invalidate_queues(op, p.vhost, "");
+  // The routed-to queues' counts change. The default exchange routes only to the
+  // queue named by the routing key, so that queue's key and the lists are enough (a
+  // queue it dead-letters into on overflow keeps its counts until its time to live,
+  // like any change made outside warren). Any other exchange routes where its
+  // bindings say, which warren does not know: every queue of the vhost, which is
+  // what the empty name stands for (as with an empty routing key).
+  invalidate_queues(op, p.vhost, p.exchange.empty() ? p.routing_key : std::string{});
 }
 
 tool_result shape_publish(const amqp_request& sent, const amqp_response& response,

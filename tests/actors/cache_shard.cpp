@@ -1,5 +1,8 @@
 #include "actors/cache_shard.hpp"
 
+#include <memory>
+#include <optional>
+
 #include <doctest/doctest.h>
 
 #include <caf/event_based_actor.hpp>
@@ -46,6 +49,35 @@ struct fixture : test::test_system {
     caf::anon_send(shard, fill_atom::value, key, tool_result{is_error, json}, ttl,
                    flight);
     run();
+  }
+
+  // Fills from an actor of its own; answers what the shard replied (kept or not).
+  bool fill_kept(const std::string& key, const std::string& json, uint64_t flight,
+                 caf::timespan ttl = 60s) {
+    auto kept = std::make_shared<std::optional<bool>>();
+    spawn([=, to = shard](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, fill_atom::value, key, tool_result{false, json},
+                    ttl, flight)
+          .then([kept](bool b) { *kept = b; });
+    });
+    run();
+    REQUIRE(kept->has_value());
+    return **kept;
+  }
+
+  // The shard's status figure `name`.
+  double figure(const std::string& name) {
+    auto status = std::make_shared<actor_status>();
+    spawn([status, to = shard](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, status_atom::value)
+          .then([status](actor_status& s) { *status = std::move(s); });
+    });
+    run();
+    for (auto& f : status->figures)
+      if (f.name == name)
+        return f.value;
+    FAIL("no figure " << name);
+    return -1;
   }
 
   void invalidate(std::vector<std::string> prefixes) {
@@ -119,26 +151,94 @@ TEST_CASE_FIXTURE(fixture, "cache shard: a fetch overtaken by a write is answere
   REQUIRE(after->got.size() == 1);
   CHECK_FALSE(after->got[0].hit);
   CHECK(after->got[0].flight != before->got[0].flight);
-  fill("queues:get:/:q", "old", before->got[0].flight);
+  CHECK_FALSE(fill_kept("queues:get:/:q", "old", before->got[0].flight));
   REQUIRE(waiting->got.size() == 1);
   CHECK(waiting->got[0].result.json == "old");
-  advance(11s); // past the settle window
+  // "old" was not stored: this one joins the fetch begun after the write, which may
+  // be stored (inside the settle window: until it ends).
+  auto joiner = ask("queues:get:/:q");
+  CHECK(joiner->got.empty());
   fill("queues:get:/:q", "new", after->got[0].flight);
+  REQUIRE(joiner->got.size() == 1);
+  CHECK(joiner->got[0].result.json == "new");
   auto reader = ask("queues:get:/:q");
   REQUIRE(reader->got[0].hit);
   CHECK(reader->got[0].result.json == "new");
 }
 
 TEST_CASE_FIXTURE(fixture,
-                  "cache shard: within the settle window after a write nothing "
-                  "under its prefix is stored") {
+                  "cache shard: a value filled inside the settle window is served "
+                  "until the window ends, then expires, and is not offered onward") {
   invalidate({"queues:"});
+  advance(2s);
   auto a = ask("queues:get:/:q");
-  fill("queues:get:/:q", "maybe stale", a->got[0].flight);
-  CHECK_FALSE(ask("queues:get:/:q")->got[0].hit);
+  CHECK_FALSE(fill_kept("queues:get:/:q", "maybe stale counts", a->got[0].flight));
+  auto hit = ask("queues:get:/:q");
+  REQUIRE(hit->got[0].hit);
+  CHECK(hit->got[0].result.json == "maybe stale counts");
+  advance(7s); // 9 s after the write
+  CHECK(ask("queues:get:/:q")->got[0].hit);
+  advance(1s); // 10 s: the window is over, long before the 60 s time to live
+  auto after = ask("queues:get:/:q");
+  CHECK_FALSE(after->got[0].hit);
+  CHECK(after->got[0].flight != 0);
+  // Keys under no written prefix keep their full time to live meanwhile.
   auto b = ask("exchanges:list:/:");
-  fill("exchanges:list:/:", "fine", b->got[0].flight);
+  CHECK(fill_kept("exchanges:list:/:", "fine", b->got[0].flight));
   CHECK(ask("exchanges:list:/:")->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "cache shard: a value filled after the settle window is kept for "
+                  "its full time to live") {
+  invalidate({"queues:"});
+  advance(11s);
+  auto a = ask("queues:get:/:q");
+  CHECK(fill_kept("queues:get:/:q", "settled", a->got[0].flight, 30s));
+  advance(29s);
+  CHECK(ask("queues:get:/:q")->got[0].hit);
+  advance(1s);
+  CHECK_FALSE(ask("queues:get:/:q")->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: a fetch begun inside the settle window that "
+                           "fills after it ends is not stored") {
+  invalidate({"queues:"});
+  advance(5s);
+  auto a = ask("queues:get:/:q");
+  advance(6s); // the window ended while the fetch was running
+  CHECK_FALSE(fill_kept("queues:get:/:q", "counts from 5 s in", a->got[0].flight));
+  CHECK_FALSE(ask("queues:get:/:q")->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "cache shard: a second write moves the end of the settle window") {
+  invalidate({"queues:list:/:"});
+  advance(5s);
+  invalidate({"queues:"}); // its window ends 15 s after the first write
+  advance(1s);
+  auto a = ask("queues:list:/:");
+  CHECK_FALSE(fill_kept("queues:list:/:", "v", a->got[0].flight));
+  advance(8s); // 14 s
+  CHECK(ask("queues:list:/:")->got[0].hit);
+  advance(1s); // 15 s
+  CHECK_FALSE(ask("queues:list:/:")->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: lookups that join a fetch in flight count as "
+                           "joins and misses, not hits") {
+  auto leader = ask("k");
+  auto first = ask("k");
+  auto second = ask("k");
+  CHECK(figure("joins") == 2);
+  CHECK(figure("misses") == 3);
+  CHECK(figure("hits") == 0);
+  fill("k", "v", leader->got[0].flight);
+  REQUIRE(first->got.size() == 1);
+  CHECK(first->got[0].hit);
+  CHECK(ask("k")->got[0].hit);
+  CHECK(figure("hits") == 1);
+  CHECK(figure("joins") == 2);
 }
 
 TEST_CASE_FIXTURE(fixture, "cache shard: a fetch that never fills is given up after "

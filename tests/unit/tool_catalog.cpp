@@ -1195,6 +1195,34 @@ TEST_CASE("publish_message builds an AMQP publish with defaults") {
   CHECK(binary.amqp.publish.expiration.empty());
 }
 
+TEST_CASE("a publish to the default exchange invalidates only its queue and the "
+          "queue lists") {
+  for (auto exchange : {"", "amq.default"}) {
+    auto op =
+        writing("publish_message", std::string{R"({"exchange":")"} + exchange +
+                                       R"(","routing_key":"orders","body":"hi"})");
+    for (auto key : {"queues:list:/:", "queues:list::", "queues:find:/:",
+                     "queues:find::", "queues:get:/:orders", "overview:get::"})
+      CHECK(has(op.invalidates, key));
+    CHECK_FALSE(has(op.invalidates, "queues:get:/:"));
+  }
+  auto escaped =
+      writing("publish_message", R"({"vhost":"v:1","routing_key":"a:b","body":"hi"})");
+  CHECK(has(escaped.invalidates, "queues:get:v%3A1:a%3Ab"));
+  CHECK_FALSE(has(escaped.invalidates, "queues:get:v%3A1:"));
+}
+
+TEST_CASE("a publish to another exchange, or with no routing key, invalidates every "
+          "queue of the vhost") {
+  auto routed = writing("publish_message", R"({"exchange":"events","routing_key":)"
+                                           R"("orders","body":"hi"})");
+  CHECK(has(routed.invalidates, "queues:get:/:"));
+  CHECK(has(routed.invalidates, "queues:list:/:"));
+  CHECK_FALSE(has(routed.invalidates, "queues:get:/:orders"));
+  auto nameless = writing("publish_message", R"({"body":"hi"})");
+  CHECK(has(nameless.invalidates, "queues:get:/:"));
+}
+
 TEST_CASE("publish_message wants exactly one valid body and a priority up to 255") {
   CHECK(contains(writing_refusal("publish_message", "{}"),
                  "'body' (text) or 'body_base64' (binary) is required"));
