@@ -210,18 +210,20 @@ std::vector<task> publish_tasks(job_ptr self) {
     op->writes = true;
     op->amqp.what = amqp_request::kind::publish_batch;
     op->amqp.window = plan.confirm_window;
-    std::set<std::string> invalidates;
+    std::set<std::string> invalidates, refreshes;
     for (auto i : chunk) {
       if (self->state.outcomes[i].status == item_status::failed)
         continue;
       t.items.push_back(i);
       op->amqp.batch.push_back(plan.items[i].op.amqp.publish);
-      invalidates.insert(plan.items[i].op.invalidates.begin(),
-                         plan.items[i].op.invalidates.end());
+      auto& item = plan.items[i].op;
+      invalidates.insert(item.invalidates.begin(), item.invalidates.end());
+      refreshes.insert(item.refreshes.begin(), item.refreshes.end());
     }
     if (t.items.empty())
       continue;
     op->invalidates.assign(invalidates.begin(), invalidates.end());
+    op->refreshes.assign(refreshes.begin(), refreshes.end());
     t.op = std::move(op);
     tasks.push_back(std::move(t));
   }

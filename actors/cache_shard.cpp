@@ -39,6 +39,18 @@ settling_until(cache_shard_state& st, const std::string& key,
   return until;
 }
 
+// Opens (or extends) the settle window of a write under `prefix`.
+void open_window(cache_shard_state& st, const std::string& prefix,
+                 caf::actor_clock::time_point until) {
+  auto& c = st.cooling_prefixes;
+  auto same = std::find_if(c.begin(), c.end(),
+                           [&](const auto& x) { return x.prefix == prefix; });
+  if (same != c.end())
+    same->until = std::max(same->until, until); // one window per prefix
+  else
+    c.push_back({prefix, until});
+}
+
 void answer(cache_shard_state::flight& f, const tool_result& result) {
   for (auto& waiter : f.waiters)
     waiter.deliver(cache_answer{true, result, 0});
@@ -142,14 +154,7 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         uint64_t erased = 0;
         for (auto& prefix : prefixes) {
           erased += st.map.erase_prefix(prefix);
-          // One window per prefix: a later write only moves its end.
-          auto& c = st.cooling_prefixes;
-          auto same = std::find_if(c.begin(), c.end(),
-                                   [&](const auto& x) { return x.prefix == prefix; });
-          if (same != c.end())
-            same->until = std::max(same->until, until);
-          else
-            c.push_back({prefix, until});
+          open_window(st, prefix, until);
           for (auto i = st.flights.begin(); i != st.flights.end();) {
             if (starts_with(i->first, prefix)) {
               st.orphans.emplace(i->second.id, std::move(i->second));
@@ -160,6 +165,18 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           }
         }
         return erased;
+      },
+      [self](refresh_atom, const std::vector<std::string>& prefixes) -> uint64_t {
+        // Only counts changed: what is cached stays right about the topology, and is
+        // kept until the settle window ends, when the statistics have caught up.
+        auto& st = self->state;
+        auto until = self->clock().now() + st.cfg.settle;
+        uint64_t cut = 0;
+        for (auto& prefix : prefixes) {
+          cut += st.map.expire_prefix_by(prefix, until);
+          open_window(st, prefix, until);
+        }
+        return cut;
       },
   };
 }

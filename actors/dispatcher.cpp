@@ -272,27 +272,34 @@ void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
             });
 }
 
-// Wraps `done` so that the write's invalidations reach every shard before the caller
-// hears the outcome (whatever it is: a failed write may still have changed something).
-// Without a cache, or for an operation that invalidates nothing, `done` is unchanged.
+// Wraps `done` so that the write's invalidations (and refreshes: keys whose counts
+// it changed) reach every shard before the caller hears the outcome (whatever it is:
+// a failed write may still have changed something). The shared L2 and the other
+// instances drop both kinds. Without a cache, or for an operation that touches no
+// key, `done` is unchanged.
 template <class Result>
 std::function<void(Result)> invalidate_first(dispatcher_ptr self, const operation& op,
                                              caf::timespan budget,
                                              std::function<void(Result)> done) {
   auto& cache = self->state.cache;
-  if (cache.count == 0 || op.invalidates.empty())
+  if (cache.count == 0 || (op.invalidates.empty() && op.refreshes.empty()))
     return done;
   std::vector<cache_actor> shards;
   for (std::size_t i = 0; i < cache.count; ++i)
     if (auto shard = cache.shard(i))
       shards.push_back(std::move(shard));
-  auto prefixes = op.invalidates;
+  auto dropped = op.invalidates;
+  auto refreshed = op.refreshes;
+  auto everything = dropped;
+  everything.insert(everything.end(), refreshed.begin(), refreshed.end());
   return [=](Result result) {
     auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
-    auto remaining = std::make_shared<std::size_t>(shards.size() + (l2 ? 1 : 0));
+    auto per_shard = std::size_t{!dropped.empty()} + std::size_t{!refreshed.empty()};
+    auto remaining =
+        std::make_shared<std::size_t>(shards.size() * per_shard + (l2 ? 1 : 0));
     if (*remaining == 0) { // every cache restarting: nothing holds the old state
       done(std::move(result));
-      tell_peers(self, prefixes, budget);
+      tell_peers(self, everything, budget);
       return;
     }
     auto outcome = std::make_shared<Result>(std::move(result));
@@ -300,13 +307,19 @@ std::function<void(Result)> invalidate_first(dispatcher_ptr self, const operatio
       if (--*remaining == 0)
         done(std::move(*outcome));
     };
-    for (auto& shard : shards)
-      self->request(shard, budget, invalidate_atom::value, prefixes)
+    auto ask = [=](auto to, auto what, const std::vector<std::string>& prefixes) {
+      self->request(to, budget, what, prefixes)
           .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
+    };
+    for (auto& shard : shards) {
+      if (!dropped.empty())
+        ask(shard, invalidate_atom::value, dropped);
+      if (!refreshed.empty())
+        ask(shard, refresh_atom::value, refreshed);
+    }
     if (l2)
-      self->request(l2, budget, invalidate_atom::value, prefixes)
-          .then([=](uint64_t) { one_done(); }, [=](caf::error&) { one_done(); });
-    tell_peers(self, prefixes, budget);
+      ask(l2, invalidate_atom::value, everything);
+    tell_peers(self, everything, budget);
   };
 }
 

@@ -49,6 +49,7 @@ using record_atom = caf::atom_constant<caf::atom("record")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 
 // -- message types -------------------------------------------------------------------
 
@@ -130,12 +131,15 @@ using amqp_service =
 /// One cache shard: tool results by cache key, with single-flight misses. fill takes
 /// the key, the result, its time to live and the flight id from the lookup, and
 /// answers whether it kept the value; invalidate takes key prefixes and answers how
-/// many entries it dropped.
+/// many entries it dropped; refresh (a write that changed only counts) keeps the
+/// entries under the prefixes until the settle window ends, and answers how many it
+/// cut short.
 using cache_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::string>::with<cache_answer>,
     caf::replies_to<fill_atom, std::string, tool_result, caf::timespan,
                     uint64_t>::with<bool>,
     caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,
+    caf::replies_to<refresh_atom, std::vector<std::string>>::with<uint64_t>,
     status_api>;
 
 /// The second-level cache shared by instances (Redis): lookup answers whether the key

@@ -46,6 +46,17 @@ std::size_t lru_ttl_map::erase_prefix(std::string_view prefix) {
   return erased;
 }
 
+std::size_t lru_ttl_map::expire_prefix_by(std::string_view prefix, time_point expires) {
+  std::size_t cut = 0;
+  for (auto& e : order_)
+    if (std::string_view{e.key}.substr(0, prefix.size()) == prefix &&
+        e.expires > expires) {
+      e.expires = expires;
+      ++cut;
+    }
+  return cut;
+}
+
 void lru_ttl_map::clear() {
   counters_.invalidations += index_.size();
   index_.clear();

@@ -43,6 +43,10 @@ public:
   /// Removes every entry whose key starts with `prefix`; returns how many.
   std::size_t erase_prefix(std::string_view prefix);
 
+  /// Every entry whose key starts with `prefix` expires at `expires` at the latest;
+  /// returns how many entries that cut short.
+  std::size_t expire_prefix_by(std::string_view prefix, time_point expires);
+
   void clear();
 
   std::size_t size() const { return index_.size(); }

@@ -12,6 +12,15 @@ namespace warren::tools {
 
 namespace {
 
+// Publishing and taking messages change queues' counts, never which queues exist:
+// their keys are refreshed (kept only until the settle window ends, when the
+// statistics show the change), not dropped.
+void refresh_queues(operation& op, const std::string& vhost, const std::string& name) {
+  invalidate_queues(op, vhost, name);
+  op.refreshes = std::move(op.invalidates);
+  op.invalidates.clear();
+}
+
 // -- publish_message -----------------------------------------------------------------
 
 std::string check_publish(const rj::Value& args) {
@@ -68,7 +77,7 @@ void build_publish(const tool_spec&, const rj::Value& args, operation& op) {
   // like any change made outside warren). Any other exchange routes where its
   // bindings say, which warren does not know: every queue of the vhost, which is
   // what the empty name stands for (as with an empty routing key).
-  invalidate_queues(op, p.vhost, p.exchange.empty() ? p.routing_key : std::string{});
+  refresh_queues(op, p.vhost, p.exchange.empty() ? p.routing_key : std::string{});
 }
 
 tool_result shape_publish(const amqp_request& sent, const amqp_response& response,
@@ -139,7 +148,7 @@ void build_get(const tool_spec&, const rj::Value& args, operation& op) {
   g.count = static_cast<uint32_t>(int_arg(args, "count", 1));
   g.mode = mode_of(string_arg(args, "ack_mode"));
   if (g.mode != ack_mode::reject_requeue)
-    invalidate_queues(op, g.vhost, g.queue);
+    refresh_queues(op, g.vhost, g.queue);
 }
 
 void add_string(rj::Value& dst, const char* key, const std::string& value,

@@ -43,8 +43,11 @@ struct operation {
   amqp_request amqp;                    ///< for backend_kind::amqp
   std::string cache_key;                ///< "{resource}:{operation}:{vhost}:{name}"
   std::vector<std::string> invalidates; ///< cache keys a write makes stale
-  bool idempotent = true;               ///< safe to retry
-  bool writes = false;                  ///< changes the broker
+  /// Cache keys whose counts a write changes but not their topology (a publish):
+  /// kept, but only until the settle window ends.
+  std::vector<std::string> refreshes;
+  bool idempotent = true; ///< safe to retry
+  bool writes = false;    ///< changes the broker
   /// Guarded writes: stop after the precheck's review; a write it lets through is
   /// answered {"would_proceed":true} instead of being sent (a batch's first phase).
   bool precheck_only = false;

@@ -84,6 +84,11 @@ struct fixture : test::test_system {
     caf::anon_send(shard, invalidate_atom::value, std::move(prefixes));
     run();
   }
+
+  void refresh(std::vector<std::string> prefixes) {
+    caf::anon_send(shard, refresh_atom::value, std::move(prefixes));
+    run();
+  }
 };
 
 } // namespace
@@ -249,4 +254,25 @@ TEST_CASE_FIXTURE(fixture, "cache shard: a fetch that never fills is given up af
   REQUIRE(next->got.size() == 1);
   CHECK_FALSE(next->got[0].hit);
   CHECK(next->got[0].flight != lost->got[0].flight);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "cache shard: a refresh keeps what is cached until the settle window "
+                  "ends, and a fetch in flight is stored only until then") {
+  auto list = ask("queues:list:/:");
+  CHECK(fill_kept("queues:list:/:", "before the publish", list->got[0].flight));
+  auto in_flight = ask("queues:get:/:q");
+  refresh({"queues:"});
+  auto kept = ask("queues:list:/:");
+  REQUIRE(kept->got[0].hit); // not dropped: the topology is still right
+  CHECK(kept->got[0].result.json == "before the publish");
+  // The fetch that was running when the counts changed is kept, but not past the
+  // window, and not offered onward.
+  CHECK_FALSE(
+      fill_kept("queues:get:/:q", "maybe old counts", in_flight->got[0].flight));
+  CHECK(ask("queues:get:/:q")->got[0].hit);
+  advance(10s);
+  CHECK_FALSE(ask("queues:list:/:")->got[0].hit);
+  CHECK_FALSE(ask("queues:get:/:q")->got[0].hit);
+  CHECK(figure("invalidations") == 0);
 }

@@ -76,3 +76,16 @@ TEST_CASE("lru_ttl_map: counters count hits and misses") {
   CHECK(map.stats().hits == 2);
   CHECK(map.stats().misses == 1);
 }
+
+TEST_CASE("lru_ttl_map: expire_prefix_by cuts only later expiries under the prefix") {
+  lru_ttl_map map{{10, 1000}};
+  map.put("queues:list:/:", "x", t0 + 60s);
+  map.put("queues:get:/:q", "x", t0 + 5s);
+  map.put("exchanges:list:/:", "x", t0 + 60s);
+  CHECK(map.expire_prefix_by("queues:", t0 + 10s) == 1); // q already ends sooner
+  CHECK(map.get("queues:list:/:", t0 + 9s));
+  CHECK_FALSE(map.get("queues:list:/:", t0 + 10s));
+  CHECK_FALSE(map.get("queues:get:/:q", t0 + 5s));
+  CHECK(map.get("exchanges:list:/:", t0 + 59s));
+  CHECK(map.stats().invalidations == 0);
+}

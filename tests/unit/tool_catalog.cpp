@@ -1195,32 +1195,33 @@ TEST_CASE("publish_message builds an AMQP publish with defaults") {
   CHECK(binary.amqp.publish.expiration.empty());
 }
 
-TEST_CASE("a publish to the default exchange invalidates only its queue and the "
-          "queue lists") {
+TEST_CASE("a publish to the default exchange refreshes only its queue and the "
+          "queue lists, and drops nothing") {
   for (auto exchange : {"", "amq.default"}) {
     auto op =
         writing("publish_message", std::string{R"({"exchange":")"} + exchange +
                                        R"(","routing_key":"orders","body":"hi"})");
     for (auto key : {"queues:list:/:", "queues:list::", "queues:find:/:",
                      "queues:find::", "queues:get:/:orders", "overview:get::"})
-      CHECK(has(op.invalidates, key));
-    CHECK_FALSE(has(op.invalidates, "queues:get:/:"));
+      CHECK(has(op.refreshes, key));
+    CHECK_FALSE(has(op.refreshes, "queues:get:/:"));
+    CHECK(op.invalidates.empty()); // counts change, never which queues exist
   }
   auto escaped =
       writing("publish_message", R"({"vhost":"v:1","routing_key":"a:b","body":"hi"})");
-  CHECK(has(escaped.invalidates, "queues:get:v%3A1:a%3Ab"));
-  CHECK_FALSE(has(escaped.invalidates, "queues:get:v%3A1:"));
+  CHECK(has(escaped.refreshes, "queues:get:v%3A1:a%3Ab"));
+  CHECK_FALSE(has(escaped.refreshes, "queues:get:v%3A1:"));
 }
 
-TEST_CASE("a publish to another exchange, or with no routing key, invalidates every "
+TEST_CASE("a publish to another exchange, or with no routing key, refreshes every "
           "queue of the vhost") {
   auto routed = writing("publish_message", R"({"exchange":"events","routing_key":)"
                                            R"("orders","body":"hi"})");
-  CHECK(has(routed.invalidates, "queues:get:/:"));
-  CHECK(has(routed.invalidates, "queues:list:/:"));
-  CHECK_FALSE(has(routed.invalidates, "queues:get:/:orders"));
+  CHECK(has(routed.refreshes, "queues:get:/:"));
+  CHECK(has(routed.refreshes, "queues:list:/:"));
+  CHECK_FALSE(has(routed.refreshes, "queues:get:/:orders"));
   auto nameless = writing("publish_message", R"({"body":"hi"})");
-  CHECK(has(nameless.invalidates, "queues:get:/:"));
+  CHECK(has(nameless.refreshes, "queues:get:/:"));
 }
 
 TEST_CASE("publish_message wants exactly one valid body and a priority up to 255") {
@@ -1253,7 +1254,8 @@ TEST_CASE("get_messages peeks without writes; ack and drop need them") {
   CHECK(ack.amqp.get.mode == ack_mode::reject_drop);
   CHECK(ack.amqp.get.count == 100);
   CHECK(ack.writes);
-  CHECK(has(ack.invalidates, "queues:get:/:q"));
+  CHECK(has(ack.refreshes, "queues:get:/:q"));
+  CHECK(ack.invalidates.empty());
   CHECK(contains(refusal("get_messages", R"({"queue":"q","count":101})"),
                  "'count' must be at most 100"));
 }
