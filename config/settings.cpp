@@ -247,9 +247,9 @@ const std::vector<key_spec>& specs() {
                 "scheduler threads.",
                 &settings::cache_shards, 0, 1024),
       millis_key("cache.settle_ms", "WARREN_CACHE_SETTLE_MS", "--cache-settle-ms",
-                 "After a write, results under the keys it touched are not cached for "
-                 "this long: the management API's statistics trail the broker by a few "
-                 "seconds.",
+                 "After a write, results fetched for the keys it touched are kept only "
+                 "until this long after it: the management API's statistics trail the "
+                 "broker by a few seconds.",
                  &settings::cache_settle),
       text_key("cache.warm_vhosts", "WARREN_CACHE_WARM_VHOSTS", "--cache-warm-vhosts",
                "VHOSTS",

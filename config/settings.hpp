@@ -82,8 +82,8 @@ struct settings {
   std::size_t cache_max_size = 1000;        ///< entries, all shards together
   std::size_t cache_max_bytes = 100u << 20; ///< bytes, all shards together
   std::size_t cache_shards = 0;             ///< 0: a power of two >= 4x the threads
-  std::chrono::milliseconds cache_settle{10000}; ///< keys a write touched are not
-                                                 ///< cached for this long
+  std::chrono::milliseconds cache_settle{10000}; ///< results for keys a write touched
+                                                 ///< are kept until this long after it
   std::string cache_backend = "memory"; ///< memory | redis (an L2 behind the shards)
   std::string cache_warm_vhosts;        ///< comma-separated vhosts listed at start
   std::string redis_url = "redis://127.0.0.1:6379/0"; ///< REDIS_URL, for redis

@@ -92,7 +92,8 @@ void add_requests(family_set& out, const request_snapshot& requests,
 }
 
 void add_cache(family_set& out, const actor_status& tree) {
-  double hits = 0, misses = 0, evictions = 0, expirations = 0, entries = 0, bytes = 0;
+  double hits = 0, misses = 0, joins = 0, evictions = 0, expirations = 0, entries = 0,
+         bytes = 0;
   bool l1 = false;
   const actor_status* l2 = nullptr;
   for_each_status(tree, [&](const actor_status& s) {
@@ -100,6 +101,7 @@ void add_cache(family_set& out, const actor_status& tree) {
       l1 = true;
       hits += figure_of(s, "hits");
       misses += figure_of(s, "misses");
+      joins += figure_of(s, "joins");
       evictions += figure_of(s, "evictions");
       expirations += figure_of(s, "expirations");
       entries += figure_of(s, "entries");
@@ -114,6 +116,10 @@ void add_cache(family_set& out, const actor_status& tree) {
     out.counter("warren_cache_hits_total", "Cache lookups answered from the cache.", l,
                 hits);
     out.counter("warren_cache_misses_total", "Cache lookups that were not.", l, misses);
+    out.counter("warren_cache_joins_total",
+                "Misses that waited for a fetch already in flight (no backend call "
+                "of their own).",
+                l, joins);
     out.counter("warren_cache_evictions_total",
                 "Entries pushed out by the size bounds.", l, evictions);
     out.counter("warren_cache_expirations_total",
