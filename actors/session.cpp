@@ -177,6 +177,9 @@ void handle_line(session_ptr self, const std::string& line) {
       overloaded{
           [&](no_action&) { finish_line(self); },
           [&](reply_action& reply) {
+            if (reply.method == "logging/setLevel" && !reply.error &&
+                st.cfg.client_sets_stderr_level)
+              set_log_level(stderr_level_of(st.mcp->level()));
             st.out->send(std::move(reply.line));
             record(self, reply.method.empty() ? "invalid" : reply.method, "",
                    reply.error ? request_outcome::error : request_outcome::ok, started,

@@ -34,6 +34,9 @@ struct session_config {
   caf::timespan shutdown_grace = std::chrono::seconds{5};
   std::size_t max_line_bytes = 10u << 20; ///< for the message to an oversized line
   std::string transport = "stdio";        ///< how the client is connected
+  /// logging/setLevel also sets the process's stderr level: right for stdio, where
+  /// the process serves this one client; wrong for a shared HTTP server.
+  bool client_sets_stderr_level = true;
   /// Finds the reporter that keeps the request figures (none: nothing is recorded).
   std::function<reporter_actor()> reporter;
 };

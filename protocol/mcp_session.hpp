@@ -86,6 +86,8 @@ public:
   /// True if the client asked for messages of this level (logging/setLevel); before it
   /// asks, warren sends warnings and worse.
   bool wants(log_level level) const { return level >= level_; }
+  /// The level the client asked for (warning until it asks).
+  log_level level() const { return level_; }
 
   /// A notifications/message line.
   static std::string log_notification(log_level level, std::string_view logger,

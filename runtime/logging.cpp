@@ -101,6 +101,22 @@ bool set_log_level(std::string_view level) {
   return true;
 }
 
+const char* stderr_level_of(log_level level) {
+  switch (level) {
+  case log_level::debug:
+    return "debug";
+  case log_level::info:
+  case log_level::notice:
+    return "info";
+  case log_level::warning:
+    return "warn";
+  case log_level::error:
+    return "error";
+  default:
+    return "critical";
+  }
+}
+
 std::string log_level_name() {
   return std::string{level_name(spdlog::get_level())};
 }

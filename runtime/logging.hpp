@@ -10,6 +10,8 @@
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 
+#include "protocol/mcp_session.hpp"
+
 namespace warren {
 
 /// Makes the default spdlog logger "warren": one JSON line per record on stderr
@@ -21,6 +23,10 @@ void setup_logging(const std::string& level, std::vector<std::string> secrets);
 /// Changes the level of every logger at run time. False, changing nothing, for a
 /// name other than trace, debug, info, warn (or warning), error, critical, off.
 bool set_log_level(std::string_view level);
+
+/// The stderr level that matches an MCP logging level (notice is info; critical,
+/// alert and emergency are critical), as set_log_level takes it.
+const char* stderr_level_of(log_level level);
 
 /// The name of the default logger's level, as set_log_level takes it ("warn").
 std::string log_level_name();

@@ -5,6 +5,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "protocol/error.hpp"
+#include "runtime/logging.hpp"
 #include "tests/actors/test_system.hpp"
 
 using namespace warren;
@@ -233,4 +234,19 @@ TEST_CASE_FIXTURE(fixture, "eof with a call that never completes answers it with
   CHECK(out->saw(R"("id":7,"result")"));
   CHECK(out->saw(R"("isError":true)"));
   CHECK(out->saw("shut down"));
+}
+
+TEST_CASE_FIXTURE(fixture, "logging/setLevel over stdio also sets the stderr level") {
+  auto before = log_level_name();
+  line(
+      R"({"jsonrpc":"2.0","id":41,"method":"logging/setLevel","params":{"level":"error"}})");
+  CHECK(out->saw(R"("id":41,"result":{})"));
+  CHECK(log_level_name() == "error");
+  line(
+      R"({"jsonrpc":"2.0","id":42,"method":"logging/setLevel","params":{"level":"notice"}})");
+  CHECK(log_level_name() == "info");
+  line(
+      R"({"jsonrpc":"2.0","id":43,"method":"logging/setLevel","params":{"level":"loud"}})");
+  CHECK(log_level_name() == "info"); // refused: unchanged
+  set_log_level(before);
 }
