@@ -171,9 +171,11 @@ std::vector<task> item_tasks(job_ptr self, bool precheck_only) {
     if (self->state.outcomes[i].status == item_status::failed)
       continue;
     auto op = item_op(self, i);
-    if (precheck_only) {
+    if (precheck_only) { // only asks: it changes nothing, so it invalidates nothing
       auto check = std::make_shared<operation>(*op);
       check->precheck_only = true;
+      check->invalidates.clear();
+      check->refreshes.clear();
       op = std::move(check);
     }
     tasks.push_back({{i}, std::move(op)});
@@ -254,6 +256,8 @@ void phase_over(job_ptr self) {
   case phase::check:
     if (!st.stop_reason.empty())
       return finish(self);
+    // Items the checks failed are done: progress counts them.
+    st.finished = count_outcomes(st.outcomes).failed;
     return start_phase(self, phase::run,
                        is_publish(self) ? publish_tasks(self)
                                         : item_tasks(self, false));
@@ -262,6 +266,7 @@ void phase_over(job_ptr self) {
     auto tasks = undo ? rollback_tasks(self) : std::vector<task>{};
     if (tasks.empty())
       return finish(self);
+    st.rollback_deadline = self->clock().now() + batch_rollback_time;
     return start_phase(self, phase::rollback, std::move(tasks));
   }
   case phase::rollback:
@@ -270,20 +275,47 @@ void phase_over(job_ptr self) {
   }
 }
 
+// What a task's answer means in the phase the job is in.
+void dispatch_answer(job_ptr self, const task& t, const tool_result& result) {
+  switch (self->state.now) {
+  case phase::check:
+    return on_check(self, t, result);
+  case phase::run:
+    return on_item(self, t, result);
+  default:
+    return on_rollback(self, t, result);
+  }
+}
+
 void launch(job_ptr self, const task& t) {
   auto& st = self->state;
   ++st.in_flight;
-  auto left = std::max<caf::timespan>(st.deadline - self->clock().now(),
+  // Undoing has its own time: it must not fail because the items used up theirs.
+  auto until = st.now == phase::rollback ? st.rollback_deadline : st.deadline;
+  auto left = std::max<caf::timespan>(until - self->clock().now(),
                                       std::chrono::milliseconds{1});
-  auto timeout = left + std::chrono::seconds{1};
-  // Undoing must not stop because the call was cancelled: it runs under no call id.
+  auto timeout = left + std::chrono::milliseconds{500};
+  // Items run under the call's id, for its log lines; a cancel of a batch call
+  // reaches only the job (see the dispatcher), so items in flight finish and report
+  // what they really did. Undoing runs under no call id.
   auto call = st.now == phase::rollback ? 0 : st.cfg.call;
   auto landed = [self] {
     --self->state.in_flight;
     pump(self);
   };
+  auto runner = st.cfg.runner ? st.cfg.runner() : call_runner{};
+  if (!runner) {
+    auto why = make_error(ec::unavailable,
+                          "warren's dispatcher is restarting; this item did not run");
+    if (st.now == phase::run && is_publish(self))
+      on_confirms(self, t, why);
+    else
+      dispatch_answer(self, t, tool_catalog::failure(message_of(why)));
+    landed();
+    return;
+  }
   if (st.now == phase::run && is_publish(self)) {
-    self->request(st.cfg.runner, timeout, amqp_atom::value, t.op, left, call)
+    self->request(runner, timeout, amqp_atom::value, t.op, left, call)
         .then(
             [=](amqp_response& response) {
               on_confirms(self, t, std::move(response));
@@ -296,19 +328,10 @@ void launch(job_ptr self, const task& t) {
     return;
   }
   auto on_answer = [=](const tool_result& result) {
-    switch (self->state.now) {
-    case phase::check:
-      on_check(self, t, result);
-      break;
-    case phase::run:
-      on_item(self, t, result);
-      break;
-    default:
-      on_rollback(self, t, result);
-    }
+    dispatch_answer(self, t, result);
     landed();
   };
-  self->request(st.cfg.runner, timeout, run_atom::value, t.op, left, call)
+  self->request(runner, timeout, run_atom::value, t.op, left, call)
       .then([=](tool_result& result) { on_answer(result); },
             [=](caf::error& err) {
               on_answer(tool_catalog::failure("warren could not run this item: " +

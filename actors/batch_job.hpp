@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,10 +21,10 @@ using batch_job_actor = caf::typed_actor<caf::replies_to<run_atom>::with<tool_re
 /// What a job is given.
 struct batch_job_config {
   std::shared_ptr<const batch_plan> plan;
-  std::shared_ptr<const tool_catalog> catalog;    ///< prepares checks and rollbacks
-  call_runner runner;                             ///< runs each item (the dispatcher)
-  progress_actor progress;                        ///< none: no progress wanted
-  uint64_t call = 0;                              ///< the tools/call's id
+  std::shared_ptr<const tool_catalog> catalog; ///< prepares checks and rollbacks
+  std::function<call_runner()> runner; ///< finds the dispatcher, which runs each item
+  progress_actor progress;             ///< none: no progress wanted
+  uint64_t call = 0;                   ///< the tools/call's id
   caf::timespan budget = std::chrono::minutes{5}; ///< for the whole job
   batch_service parent; ///< hears the job's totals at its end (none: nobody)
 };
@@ -53,7 +54,8 @@ struct batch_job_state {
   std::string stop_reason; ///< set when no further task starts
   bool cancelled = false;
   caf::actor_clock::time_point started;
-  caf::actor_clock::time_point deadline;
+  caf::actor_clock::time_point deadline;          ///< of the check and run phases
+  caf::actor_clock::time_point rollback_deadline; ///< of the rollback phase
   caf::typed_response_promise<tool_result> promise;
 };
 

@@ -19,7 +19,13 @@ struct batch_supervisor_config {
 struct batch_supervisor_state {
   static inline const char* name = "batch_supervisor";
   batch_supervisor_config cfg;
-  std::map<uint64_t, batch_job_actor> jobs; ///< by call id, while they run
+  /// A job running now, and the promise of its caller's answer.
+  struct running {
+    batch_job_actor job;
+    caf::typed_response_promise<tool_result> promise;
+    bool answered = false;
+  };
+  std::map<uint64_t, running> jobs; ///< by call id, while they run
   /// Items of finished jobs by tool, then by status in item_status order.
   std::map<std::string, std::vector<uint64_t>> items;
   uint64_t started = 0;
@@ -28,8 +34,8 @@ struct batch_supervisor_state {
 
 /// Spawns one batch job actor per batch call, linked to itself so that the jobs end
 /// with it, and hands it the call; a job that crashes costs only its own call (the
-/// caller gets an error). cancel reaches the job of that call; status lists the jobs
-/// running now as children.
+/// supervisor answers its caller with the reason). cancel reaches the job of that call;
+/// status lists the jobs running now as children.
 batch_service::behavior_type
 batch_supervisor(batch_service::stateful_pointer<batch_supervisor_state> self,
                  batch_supervisor_config cfg);

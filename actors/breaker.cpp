@@ -41,8 +41,12 @@ judgement judge(const http_response& response) {
           "HTTP " + std::to_string(response.status) + " from the broker"};
 }
 
-judgement judge(const amqp_response&) {
-  return {}; // confirmed, returned and nacked are all the broker answering
+judgement judge(const amqp_response& response) {
+  // Confirmed, returned and nacked are all the broker answering; a batch whose
+  // connection broke off is the backend failing.
+  if (response.broken)
+    return {verdict::failure, false, response.reply_text};
+  return {};
 }
 
 judgement judge(const caf::error& err) {

@@ -367,20 +367,29 @@ caf::result<tool_result> run_batch(dispatcher_ptr self, op_ptr op, caf::timespan
   auto promise = self->make_response_promise<tool_result>();
   ++st.calls;
   ++st.in_flight;
+  st.batch_calls.insert(call.id);
   log_for(call.id, spdlog::level::debug,
           "dispatcher: {} runs as a batch job of {} items", call.name,
           op->batch ? op->batch->items.size() : 0);
-  self->request(batches, budget + std::chrono::seconds{1}, run_atom::value, op, budget,
-                call.id, call.progress)
-      .then(
-          [self, promise](tool_result& result) mutable {
-            --self->state.in_flight;
-            promise.deliver(std::move(result));
-          },
-          [self, promise, budget](caf::error& err) mutable {
-            --self->state.in_flight;
-            promise.deliver(failed(err, budget));
-          });
+  auto id = call.id;
+  auto done = [self, id, promise](tool_result result) mutable {
+    --self->state.in_flight;
+    self->state.batch_calls.erase(id);
+    promise.deliver(std::move(result));
+  };
+  self->request(batches, budget + batch_rollback_time + std::chrono::seconds{1},
+                run_atom::value, op, budget, call.id, call.progress)
+      .then([done](tool_result& result) mutable { done(std::move(result)); },
+            [done, budget](caf::error& err) mutable {
+              auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
+              done(tool_catalog::failure(
+                  err == caf::sec::request_timeout
+                      ? "the batch job did not finish within " +
+                            std::to_string(ms.count()) +
+                            " ms (batch.timeout_ms); some items may have run: look "
+                            "at the resources before trying again"
+                      : "the batch job failed: " + message_of(err)));
+            });
   return promise;
 }
 
@@ -437,12 +446,17 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
       },
       [self](cancel_atom, uint64_t call) {
         auto& st = self->state;
+        // A batch job stops starting items, and lets those in flight finish so that
+        // it can say what each really did (and roll back exactly that).
+        if (st.batch_calls.count(call) > 0) {
+          if (auto batches = st.batches ? st.batches() : batch_service{})
+            self->send(batches, cancel_atom::value, call);
+          return;
+        }
         if (auto backend = st.backend())
           self->send(backend, cancel_atom::value, call);
         if (auto amqp = st.amqp ? st.amqp() : amqp_service{})
           self->send(amqp, cancel_atom::value, call);
-        if (auto batches = st.batches ? st.batches() : batch_service{})
-          self->send(batches, cancel_atom::value, call);
       },
   };
 }

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "actors/interfaces.hpp"
@@ -38,6 +39,7 @@ struct dispatcher_state {
   amqp_lookup amqp;
   cache_access cache;
   batch_lookup batches;
+  std::unordered_set<uint64_t> batch_calls; ///< calls running as batch jobs now
   uint64_t calls = 0;     ///< calls that reached a backend or the cache
   uint64_t in_flight = 0; ///< of those, calls not answered yet
 };

@@ -161,6 +161,10 @@ using call_runner = caf::typed_actor<
     caf::replies_to<amqp_atom, op_handle, caf::timespan,
                     uint64_t>::with<amqp_response>>;
 
+/// How long a batch job may spend undoing its work (all_or_nothing) once its items
+/// are over; whoever waits for a job waits this much longer than its budget.
+inline constexpr caf::timespan batch_rollback_time = std::chrono::seconds{30};
+
 /// Runs batch calls, one job actor each: the batch operation, the time the job may
 /// take, the call's id and where its progress goes. cancel stops the job of a call.
 /// record: a finished job's tool and its items by status (succeeded, failed,

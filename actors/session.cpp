@@ -119,13 +119,15 @@ void start_call(session_ptr self, call_action call) {
   log_for(call_id, spdlog::level::debug,
           "tools/call {} (request id {}) from the {} client", tool, id,
           st.cfg.transport);
-  auto budget =
-      st.catalog->runs_as_job(tool) ? st.cfg.batch_timeout : st.cfg.request_timeout;
+  // A batch job may also spend batch_rollback_time undoing its work.
+  bool job = st.catalog->runs_as_job(tool);
+  auto budget = job ? st.cfg.batch_timeout : st.cfg.request_timeout;
+  auto wait =
+      budget + std::chrono::seconds{1} + (job ? batch_rollback_time : caf::timespan{0});
   tool_call request{std::move(call.tool), std::move(call.arguments_json), call_id, {}};
   if (!call.progress_token_json.empty())
     request.progress = caf::actor_cast<progress_actor>(self);
-  self->request(dispatcher, budget + std::chrono::seconds{1}, call_atom::value,
-                std::move(request), budget)
+  self->request(dispatcher, wait, call_atom::value, std::move(request), budget)
       .then(
           [self, id, tool, call_id](tool_result& result) {
             auto i = self->state.pending.find(id);

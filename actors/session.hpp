@@ -36,7 +36,7 @@ struct session_config {
   std::string transport = "stdio";        ///< how the client is connected
   /// logging/setLevel also sets the process's stderr level: right for stdio, where
   /// the process serves this one client; wrong for a shared HTTP server.
-  bool client_sets_stderr_level = true;
+  bool client_sets_stderr_level = false;
   /// Finds the reporter that keeps the request figures (none: nothing is recorded).
   std::function<reporter_actor()> reporter;
 };

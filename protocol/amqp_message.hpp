@@ -101,7 +101,10 @@ struct amqp_response {
   std::string reply_text;
   std::vector<amqp_delivery> messages;
   std::vector<amqp_confirm> confirms; ///< publish_batch: one per message, in order
-  uint64_t backend_ns = 0;            ///< time on the wire and at the broker
+  /// publish_batch: the connection failed or overran its deadline part way, which
+  /// counts as a backend failure (for the circuit breaker).
+  bool broken = false;
+  uint64_t backend_ns = 0; ///< time on the wire and at the broker
 };
 
 template <class Inspector>
@@ -139,7 +142,7 @@ typename Inspector::result_type inspect(Inspector& f, amqp_confirm& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_response& x) {
   return f(caf::meta::type_name("amqp_response"), x.result, x.reply_code, x.reply_text,
-           x.messages, x.confirms, x.backend_ns);
+           x.messages, x.confirms, x.broken, x.backend_ns);
 }
 
 } // namespace warren

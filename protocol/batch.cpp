@@ -145,8 +145,9 @@ bool job_failed(const batch_plan& plan, const batch_totals& totals, bool cancell
   if (cancelled)
     return true;
   if (plan.mode == batch_mode::all_or_nothing)
-    return totals.failed > 0 || totals.rolled_back > 0;
-  return totals.failed > 0 && totals.succeeded == 0;
+    return totals.failed > 0 || totals.rolled_back > 0 || totals.skipped > 0;
+  // Skipped items in best_effort mean the job ran out of time.
+  return (totals.failed > 0 && totals.succeeded == 0) || totals.skipped > 0;
 }
 
 tool_result batch_result(const batch_plan& plan,

@@ -82,7 +82,7 @@ struct batch_summary {
 };
 
 /// True when the job as a whole failed: all_or_nothing with any failure, best_effort
-/// with failures and no success, or cancelled.
+/// with failures and no success or with items skipped (out of time), or cancelled.
 bool job_failed(const batch_plan& plan, const batch_totals& totals, bool cancelled);
 
 /// The job's MCP result: structuredContent {tool, mode, items: [{index, resource,

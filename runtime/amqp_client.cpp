@@ -820,9 +820,13 @@ struct amqp_client::impl {
   // A basic.return carries no delivery tag: it names the message by its message_id
   // (warren sets one), else by the first waiting message with its exchange and key.
   static size_t match_return(const amqp_publish* msgs, const std::vector<bool>& waiting,
-                             size_t first, size_t end, const amqp_delivery& back) {
-    // Only a mandatory message comes back; another to the same place is dropped.
-    auto open = [&](size_t i) { return waiting[i] && msgs[i].mandatory; };
+                             const std::vector<bool>& returned, size_t first,
+                             size_t end, const amqp_delivery& back) {
+    // Only a mandatory message comes back, and each at most once; another to the same
+    // place is dropped.
+    auto open = [&](size_t i) {
+      return waiting[i] && msgs[i].mandatory && !returned[i];
+    };
     if (!back.message_id.empty())
       for (size_t i = first; i < end; ++i)
         if (open(i) && msgs[i].message_id == back.message_id)
@@ -939,7 +943,7 @@ struct amqp_client::impl {
                       : aborted ? stop_reason::aborted
                                 : stop_reason::connection_lost);
         }
-        auto i = match_return(msgs, waiting, first_open, sent, back);
+        auto i = match_return(msgs, waiting, returned, first_open, sent, back);
         if (i < sent && !returned[i]) {
           returned[i] = true;
           run.confirms[i].reply_code = code;
@@ -1026,6 +1030,12 @@ struct amqp_client::impl {
       auto cause = stop_cause(run, timeout);
       res.reply_code = run.code;
       res.reply_text = cause;
+      // The broker refusing one message (a closed channel), blocking publishers, or
+      // warren shutting down is not the backend failing; the rest is.
+      res.broken = run.stop == stop_reason::send_failed ||
+                   run.stop == stop_reason::timeout ||
+                   run.stop == stop_reason::connection_lost ||
+                   run.stop == stop_reason::connection_closed;
       for (size_t i = 0; i < msgs.size(); ++i) {
         auto& c = run.confirms[i];
         if (i == run.failed) {

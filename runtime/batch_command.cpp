@@ -55,7 +55,8 @@ progress_actor::behavior_type progress_printer(uint64_t total) {
 }
 
 // A write answers before its invalidation reaches the other instances (a publish on
-// the AMQP pool); let such work finish, for up to a second, before the backends stop.
+// the AMQP pool); let such work finish, for up to 50 looks at the pools, before the
+// backends stop.
 void let_backends_finish(service_tree& tree, caf::scoped_actor& self) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     double busy = 0;
@@ -105,7 +106,8 @@ int run_batch_command(const command_line& cl, settings cfg, std::istream& in,
     auto dispatcher = tree.dispatcher();
     tool_call call{b.tool, batch_call_arguments(b.items_key, *items, begin, end, extra),
                    begin + 1, printer};
-    self->request(dispatcher, cfg.batch_timeout + std::chrono::seconds{2},
+    self->request(dispatcher,
+                  cfg.batch_timeout + batch_rollback_time + std::chrono::seconds{2},
                   call_atom::value, std::move(call), caf::timespan{cfg.batch_timeout})
         .receive([&](tool_result& result) { add_call_result(report, result, begin); },
                  [&](caf::error& refused) {

@@ -38,6 +38,7 @@ int serve_stdio(const settings& cfg) {
   session_cfg.info.tools_page_size = cfg.tools_page_size;
   session_cfg.request_timeout = cfg.request_timeout;
   session_cfg.batch_timeout = cfg.batch_timeout;
+  session_cfg.client_sets_stderr_level = true; // this process serves one client
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
   session_cfg.reporter = registry_lookup<reporter_actor>(sys, service_name::reporter);

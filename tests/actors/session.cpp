@@ -80,6 +80,7 @@ struct fixture : test::test_system {
     dispatcher_actor as_dispatcher = fake;
     session_config cfg;
     cfg.shutdown_grace = 2s;
+    cfg.client_sets_stderr_level = true; // as over stdio
     client = spawn(
         session, std::make_shared<const tool_catalog>(), out,
         [as_dispatcher] { return as_dispatcher; }, cfg);

@@ -251,6 +251,10 @@ TEST_CASE("batch result: one entry per item in order, totals, and isError only w
   std::vector<item_outcome> fine(3, {item_status::succeeded, ""});
   CHECK_FALSE(batch_result(plan, fine, {}).is_error);
   CHECK(batch_result(plan, fine, {true, {}}).is_error);
+  std::vector<item_outcome> out_of_time{{item_status::succeeded, ""},
+                                        {item_status::skipped, "not run: out of time"},
+                                        {item_status::succeeded, ""}};
+  CHECK(batch_result(plan, out_of_time, {}).is_error);
 }
 
 TEST_CASE("batch result: the audit line counts every status") {
