@@ -1,11 +1,13 @@
-// warren_loadgen: drives `warren serve` over stdio with a fixed number of requests in
-// flight and reports throughput, latency percentiles and warren's peak RSS.
+// warren_loadgen: drives `warren serve` (or any MCP server on stdio) with a fixed
+// number of requests in flight and reports throughput, latency percentiles and the
+// server's peak RSS.
 //
 //   warren_loadgen --binary PATH --scenario ping|list_queues|<tool> --requests N
 //                  --inflight W [--arguments JSON] [--env KEY=VALUE ...]
 //                  [--warmup N] [--timeout SECONDS] [--json] [-- WARREN-FLAGS...]
 //   warren_loadgen --binary PATH --mix '[{"tool":..,"arguments":{..},"weight":N},..]'
 //                  [--seed N] [--after-warmup CMD] [--after-run CMD] ...
+//   warren_loadgen --command "PROG ARGS..." ...   (instead of --binary: another server)
 //
 // One thread writes requests to warren's stdin, the main thread reads its stdout, so a
 // full pipe on one side never stalls the other.
@@ -43,6 +45,7 @@ using clock_type = std::chrono::steady_clock;
 
 struct options {
   std::string binary;
+  std::string command;
   std::string scenario = "ping";
   std::size_t requests = 10000;
   std::size_t inflight = 1;
@@ -326,7 +329,7 @@ phase_result run_phase(warren::subprocess& proc, const workload& work, int64_t f
       if (!proc.write_raw(batch, timeout)) {
         std::lock_guard<std::mutex> guard{mtx};
         write_failure =
-            "writing to warren's stdin failed (it exited or stopped reading)";
+            "writing to the server's stdin failed (it exited or stopped reading)";
         return;
       }
     }
@@ -335,7 +338,7 @@ phase_result run_phase(warren::subprocess& proc, const workload& work, int64_t f
   while (out.answered < count) {
     auto line = proc.read_line(timeout);
     if (!line) {
-      out.failure = proc.stdout_eof() ? "warren closed its stdout"
+      out.failure = proc.stdout_eof() ? "the server closed its stdout"
                                       : "no response within the timeout";
       break;
     }
@@ -395,6 +398,52 @@ int64_t percentile(const std::vector<int64_t>& sorted, double p) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
+// Splits --command into words as a shell would, quotes and backslashes included, but
+// without expansions, so that the program runs as loadgen's own child (its RSS is the
+// server's, not a shell's). nullopt on an unbalanced quote.
+std::optional<std::vector<std::string>> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote_char = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote_char == '\'') {
+      if (c == '\'')
+        quote_char = 0;
+      else
+        word += c;
+    } else if (quote_char == '"') {
+      if (c == '"')
+        quote_char = 0;
+      else if (c == '\\' && i + 1 < text.size() &&
+               (text[i + 1] == '"' || text[i + 1] == '\\'))
+        word += text[++i];
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote_char = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word)
+        words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote_char != 0)
+    return std::nullopt;
+  if (in_word)
+    words.push_back(std::move(word));
+  return words;
+}
+
 std::string tail(const std::string& text, std::size_t max_bytes) {
   return text.size() <= max_bytes ? text : "..." + text.substr(text.size() - max_bytes);
 }
@@ -403,8 +452,15 @@ std::string tail(const std::string& text, std::size_t max_bytes) {
 
 int main(int argc, char** argv) {
   options opts;
-  CLI::App app{"Drives `warren serve` over stdio and measures it."};
-  app.add_option("--binary", opts.binary, "path of the warren binary")->required();
+  CLI::App app{"Drives `warren serve` (or another MCP server) over stdio and measures "
+               "it."};
+  auto binary = app.add_option("--binary", opts.binary,
+                               "path of the warren binary, started as `PATH serve`");
+  app.add_option("--command", opts.command,
+                 "instead of --binary: the command line of any MCP server on stdio, "
+                 "split into words like a shell (quotes, no expansions) and started "
+                 "without one; flags after -- are appended")
+      ->excludes(binary);
   auto scenario =
       app.add_option("--scenario", opts.scenario,
                      "ping, or the name of a tool to call (list_queues, ...)");
@@ -427,14 +483,37 @@ int main(int argc, char** argv) {
   app.add_option("--after-run", opts.after_run,
                  "shell command run after the measured requests, before warren stops");
   app.add_option("--env", opts.env,
-                 "KEY=VALUE added to warren's environment (repeat it)")
+                 "KEY=VALUE added to the server's environment (repeat it)")
       ->allow_extra_args(false);
   app.add_option("--warmup", opts.warmup, "requests sent before measuring");
   app.add_option("--timeout", opts.timeout_s, "seconds to wait for any one response");
   app.add_flag("--json", opts.json, "print one JSON object instead of text");
   app.add_option("warren_args", opts.warren_args,
-                 "flags for `warren serve` (after --)");
-  CLI11_PARSE(app, argc, argv);
+                 "flags for `warren serve`, or appended to --command (after --)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits with 0; every other mistake is bad usage, 2 as documented.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  std::vector<std::string> server_argv;
+  if (!opts.command.empty()) {
+    auto words = split_words(opts.command);
+    if (!words || words->empty()) {
+      std::cerr << "warren_loadgen: --command must name a program (and may not have "
+                   "an unbalanced quote)\n";
+      return 2;
+    }
+    server_argv = std::move(*words);
+  } else if (!opts.binary.empty()) {
+    server_argv = {opts.binary, "serve"};
+  } else {
+    std::cerr << "warren_loadgen: --binary or --command is required\n";
+    return 2;
+  }
+  server_argv.insert(server_argv.end(), opts.warren_args.begin(),
+                     opts.warren_args.end());
 
   rapidjson::Document args_doc;
   args_doc.Parse(opts.arguments.c_str());
@@ -458,10 +537,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<std::string> argv_warren{opts.binary, "serve"};
-  argv_warren.insert(argv_warren.end(), opts.warren_args.begin(),
-                     opts.warren_args.end());
-  auto spawned = warren::subprocess::spawn(argv_warren, opts.env);
+  auto spawned = warren::subprocess::spawn(server_argv, opts.env);
   if (!spawned) {
     std::cerr << "warren_loadgen: " << warren::message_of(spawned.error()) << "\n";
     return 1;
@@ -469,7 +545,7 @@ int main(int argc, char** argv) {
   auto& proc = **spawned;
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(opts.timeout_s * 1000));
   auto fail = [&](const std::string& what) {
-    std::cerr << "warren_loadgen: " << what << "\nwarren's stderr:\n"
+    std::cerr << "warren_loadgen: " << what << "\nthe server's stderr:\n"
               << tail(proc.stderr_text(), 4000) << "\n";
     return 1;
   };
@@ -504,7 +580,7 @@ int main(int argc, char** argv) {
   auto code = proc.wait(std::chrono::seconds(15));
   rss = std::max(rss, proc.peak_rss_bytes());
   if (!code)
-    std::cerr << "warren_loadgen: warren still ran 15 s after stdin EOF\n";
+    std::cerr << "warren_loadgen: the server still ran 15 s after stdin EOF\n";
 
   auto sorted = res.latencies_us;
   std::sort(sorted.begin(), sorted.end());
