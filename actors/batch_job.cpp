@@ -1,7 +1,6 @@
 #include "actors/batch_job.hpp"
 
 #include <map>
-#include <set>
 #include <utility>
 
 #include <caf/sec.hpp>
@@ -206,27 +205,12 @@ std::vector<task> publish_tasks(job_ptr self) {
   std::vector<task> tasks;
   for (auto& chunk : publish_chunks(plan)) {
     task t;
-    auto op = std::make_shared<operation>();
-    op->tool = plan.tool;
-    op->backend = backend_kind::amqp;
-    op->writes = true;
-    op->amqp.what = amqp_request::kind::publish_batch;
-    op->amqp.window = plan.confirm_window;
-    std::set<std::string> invalidates, refreshes;
-    for (auto i : chunk) {
-      if (self->state.outcomes[i].status == item_status::failed)
-        continue;
-      t.items.push_back(i);
-      op->amqp.batch.push_back(plan.items[i].op.amqp.publish);
-      auto& item = plan.items[i].op;
-      invalidates.insert(item.invalidates.begin(), item.invalidates.end());
-      refreshes.insert(item.refreshes.begin(), item.refreshes.end());
-    }
+    for (auto i : chunk) // the checks may have failed some already
+      if (self->state.outcomes[i].status != item_status::failed)
+        t.items.push_back(i);
     if (t.items.empty())
       continue;
-    op->invalidates.assign(invalidates.begin(), invalidates.end());
-    op->refreshes.assign(refreshes.begin(), refreshes.end());
-    t.op = std::move(op);
+    t.op = std::make_shared<const operation>(publish_chunk(plan, t.items));
     tasks.push_back(std::move(t));
   }
   return tasks;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "protocol/tool_json.hpp"
 
@@ -23,24 +24,34 @@ const char* status_name(item_status status) {
   return "skipped";
 }
 
+item_status status_named(std::string_view name) {
+  for (auto s : {item_status::succeeded, item_status::failed, item_status::rolled_back})
+    if (name == status_name(s))
+      return s;
+  return item_status::skipped;
+}
+
+void add_to(batch_totals& t, item_status status) {
+  switch (status) {
+  case item_status::succeeded:
+    ++t.succeeded;
+    break;
+  case item_status::failed:
+    ++t.failed;
+    break;
+  case item_status::rolled_back:
+    ++t.rolled_back;
+    break;
+  case item_status::skipped:
+    ++t.skipped;
+    break;
+  }
+}
+
 batch_totals count_outcomes(const std::vector<item_outcome>& outcomes) {
   batch_totals t;
-  for (auto& o : outcomes) {
-    switch (o.status) {
-    case item_status::succeeded:
-      ++t.succeeded;
-      break;
-    case item_status::failed:
-      ++t.failed;
-      break;
-    case item_status::rolled_back:
-      ++t.rolled_back;
-      break;
-    case item_status::skipped:
-      ++t.skipped;
-      break;
-    }
-  }
+  for (auto& o : outcomes)
+    add_to(t, o.status);
   return t;
 }
 
@@ -72,6 +83,26 @@ std::vector<std::vector<std::size_t>> publish_chunks(const batch_plan& plan) {
     }
   }
   return chunks;
+}
+
+operation publish_chunk(const batch_plan& plan, const std::vector<std::size_t>& items) {
+  operation op;
+  op.tool = plan.tool;
+  op.backend = backend_kind::amqp;
+  op.writes = true;
+  op.idempotent = false;
+  op.amqp.what = amqp_request::kind::publish_batch;
+  op.amqp.window = plan.confirm_window;
+  std::set<std::string> invalidates, refreshes;
+  for (auto i : items) {
+    auto& item = plan.items[i].op;
+    op.amqp.batch.push_back(item.amqp.publish);
+    invalidates.insert(item.invalidates.begin(), item.invalidates.end());
+    refreshes.insert(item.refreshes.begin(), item.refreshes.end());
+  }
+  op.invalidates.assign(invalidates.begin(), invalidates.end());
+  op.refreshes.assign(refreshes.begin(), refreshes.end());
+  return op;
 }
 
 item_outcome outcome_of(const amqp_confirm& confirm) {

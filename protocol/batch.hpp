@@ -55,6 +55,12 @@ struct batch_totals {
   std::size_t succeeded = 0, failed = 0, rolled_back = 0, skipped = 0;
 };
 
+/// The status a result names ("succeeded", ...); any other name reads as skipped.
+item_status status_named(std::string_view name);
+
+/// Counts one item of `status` in `totals`.
+void add_to(batch_totals& totals, item_status status);
+
 batch_totals count_outcomes(const std::vector<item_outcome>& outcomes);
 
 /// {"items":N,"succeeded":..,"failed":..,"rolled_back":..,"skipped":..}
@@ -65,6 +71,10 @@ rapidjson::Value totals_json(std::size_t items, const batch_totals& totals,
 /// request order. A vhost's messages are split into at most `parallelism` chunks of
 /// at least a confirm window each (fewer, larger chunks when there are few messages).
 std::vector<std::vector<std::size_t>> publish_chunks(const batch_plan& plan);
+
+/// One AMQP publish_batch of the plan's messages `items` (all of one vhost), with
+/// every key their publishes invalidate or refresh, once.
+operation publish_chunk(const batch_plan& plan, const std::vector<std::size_t>& items);
 
 /// What a publish confirm means for its item.
 item_outcome outcome_of(const amqp_confirm& confirm);

@@ -31,17 +31,6 @@ std::string resource_of(const std::string& item_json) {
   return {};
 }
 
-void count(batch_totals& t, const std::string& status) {
-  if (status == "succeeded")
-    ++t.succeeded;
-  else if (status == "failed")
-    ++t.failed;
-  else if (status == "rolled_back")
-    ++t.rolled_back;
-  else
-    ++t.skipped;
-}
-
 } // namespace
 
 caf::expected<std::vector<std::string>> parse_batch_items(std::string_view text) {
@@ -120,7 +109,7 @@ void add_call_result(batch_report& report, const tool_result& result,
     row.vhost = string_arg(item, "vhost");
     row.status = string_arg(item, "status");
     row.error = string_arg(item, "error");
-    count(report.totals, row.status);
+    add_to(report.totals, status_named(row.status));
     report.rows.push_back(std::move(row));
   }
 }
@@ -131,7 +120,7 @@ void add_refused(batch_report& report, std::size_t offset, std::size_t count_ite
   report.failures.push_back(why);
   for (std::size_t i = offset; i < offset + count_items && i < items.size(); ++i) {
     report.rows.push_back({i, resource_of(items[i]), "", "skipped", "refused: " + why});
-    count(report.totals, "skipped");
+    add_to(report.totals, item_status::skipped);
   }
 }
 

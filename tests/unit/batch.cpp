@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -304,4 +305,36 @@ TEST_CASE("batch metrics: the batch supervisor's figures become jobs and items b
       text.find(
           R"(warren_batch_items_total{tool="batch_create_queues",status="succeeded"} 97)") !=
       std::string::npos);
+}
+
+TEST_CASE("publish chunk: one AMQP batch of the chosen messages with their keys once") {
+  auto plan = planned("batch_publish_messages", messages(5));
+  auto op = publish_chunk(*plan, {1, 3});
+  CHECK(op.backend == backend_kind::amqp);
+  CHECK(op.amqp.what == amqp_request::kind::publish_batch);
+  CHECK(op.amqp.window == plan->confirm_window);
+  REQUIRE(op.amqp.batch.size() == 2);
+  CHECK(op.amqp.batch[0].message_id == plan->items[1].resource);
+  CHECK(op.amqp.batch[1].body == "m3");
+  // Both messages go to queue q: its keys appear once, refreshed, not dropped.
+  auto& keys = plan->items[1].op.refreshes;
+  CHECK(op.refreshes.size() == keys.size());
+  for (auto& key : keys)
+    CHECK(std::count(op.refreshes.begin(), op.refreshes.end(), key) == 1);
+  CHECK(op.invalidates.empty());
+}
+
+TEST_CASE("batch totals: status names read back, anything else as skipped") {
+  CHECK(status_named("succeeded") == item_status::succeeded);
+  CHECK(status_named("rolled_back") == item_status::rolled_back);
+  CHECK(status_named("failed") == item_status::failed);
+  CHECK(status_named("skipped") == item_status::skipped);
+  CHECK(status_named("weird") == item_status::skipped);
+  batch_totals t;
+  add_to(t, item_status::failed);
+  add_to(t, item_status::failed);
+  add_to(t, item_status::rolled_back);
+  CHECK(t.failed == 2);
+  CHECK(t.rolled_back == 1);
+  CHECK(t.succeeded == 0);
 }
