@@ -37,9 +37,11 @@ void finish_line(session_ptr self) {
   maybe_quit(self);
 }
 
-void log_to_client(session_ptr self, log_level level, const std::string& text) {
+void log_to_client(session_ptr self, const std::string& about_id_json, log_level level,
+                   const std::string& text) {
   if (self->state.mcp->wants(level))
-    self->state.out->send(mcp_session::log_notification(level, "warren", text));
+    self->state.out->notify(about_id_json,
+                            mcp_session::log_notification(level, "warren", text));
 }
 
 // Tool calls are numbered across the process, so that a cancel names exactly one
@@ -78,10 +80,10 @@ bool answer(session_ptr self, const std::string& id_json, const std::string& lin
   auto& p = i->second;
   auto last = std::max<uint64_t>(p.total, 1);
   if (!p.progress_token_json.empty() && last > p.progress)
-    st.out->send(mcp_session::progress_notification(p.progress_token_json,
-                                                    static_cast<double>(last),
-                                                    static_cast<double>(last), "done"));
-  st.out->send(line);
+    st.out->notify(id_json, mcp_session::progress_notification(
+                                p.progress_token_json, static_cast<double>(last),
+                                static_cast<double>(last), "done"));
+  st.out->respond(id_json, line);
   st.pending.erase(i);
   return true;
 }
@@ -89,10 +91,12 @@ bool answer(session_ptr self, const std::string& id_json, const std::string& lin
 void start_call(session_ptr self, call_action call) {
   auto& st = self->state;
   if (st.pending.count(call.id_json) > 0) {
-    st.out->send(make_error_response(
+    st.out->respond(
         call.id_json,
-        make_error(ec::invalid_request, "request id " + call.id_json +
-                                            " is already in use by a call in flight")));
+        make_error_response(call.id_json,
+                            make_error(ec::invalid_request,
+                                       "request id " + call.id_json +
+                                           " is already in use by a call in flight")));
     finish_line(self);
     return;
   }
@@ -101,8 +105,9 @@ void start_call(session_ptr self, call_action call) {
                      session_state::pending_call{call.tool, call.progress_token_json,
                                                  self->clock().now()});
   if (!call.progress_token_json.empty())
-    st.out->send(mcp_session::progress_notification(call.progress_token_json, 0, 1,
-                                                    "calling " + call.tool));
+    st.out->notify(call.id_json,
+                   mcp_session::progress_notification(call.progress_token_json, 0, 1,
+                                                      "calling " + call.tool));
   if (!dispatcher) {
     answer(self, call.id_json,
            make_result(call.id_json,
@@ -145,8 +150,11 @@ void start_call(session_ptr self, call_action call) {
                                      : request_outcome::ok,
                      started, result.backend_ns, call_id);
             }
-            if (answer(self, id, make_result(id, result.json)) && result.is_error)
-              log_to_client(self, log_level::warning, "tool " + tool + " failed");
+            // The log message goes first: on HTTP the answer ends the request's
+            // stream.
+            if (result.is_error && self->state.pending.count(id) > 0)
+              log_to_client(self, id, log_level::warning, "tool " + tool + " failed");
+            answer(self, id, make_result(id, result.json));
             finish_line(self);
           },
           [self, id, tool, call_id](caf::error& err) {
@@ -182,7 +190,7 @@ void handle_line(session_ptr self, const std::string& line) {
             if (reply.method == "logging/setLevel" && !reply.error &&
                 st.cfg.client_sets_stderr_level)
               set_log_level(stderr_level_of(st.mcp->level()));
-            st.out->send(std::move(reply.line));
+            st.out->respond(reply.id_json, std::move(reply.line));
             record(self, reply.method.empty() ? "invalid" : reply.method, "",
                    reply.error ? request_outcome::error : request_outcome::ok, started,
                    0, 0);
@@ -224,8 +232,8 @@ session_impl_actor::behavior_type session(session_ptr self,
   return {
       [self](line_atom, const std::string& line) { handle_line(self, line); },
       [self](oversize_atom, uint64_t size) {
-        self->state.out->send(
-            mcp_session::too_large_response(size, self->state.cfg.max_line_bytes));
+        self->state.out->respond("null", mcp_session::too_large_response(
+                                             size, self->state.cfg.max_line_bytes));
         self->state.out->release();
       },
       [self](status_atom) {
@@ -261,9 +269,10 @@ session_impl_actor::behavior_type session(session_ptr self,
             continue;
           p.progress = done;
           p.total = total;
-          self->state.out->send(mcp_session::progress_notification(
-              p.progress_token_json, static_cast<double>(done),
-              static_cast<double>(total), what));
+          self->state.out->notify(
+              id, mcp_session::progress_notification(p.progress_token_json,
+                                                     static_cast<double>(done),
+                                                     static_cast<double>(total), what));
           return;
         }
       },
@@ -271,10 +280,11 @@ session_impl_actor::behavior_type session(session_ptr self,
         // The grace period is over: answer what is left, then stop.
         auto& st = self->state;
         for (auto& [id, call] : st.pending)
-          st.out->send(make_result(
-              id, tool_catalog::failure("warren shut down before the broker answered " +
-                                        call.tool + "; the call was abandoned")
-                      .json));
+          st.out->respond(
+              id, make_result(id, tool_catalog::failure(
+                                      "warren shut down before the broker answered " +
+                                      call.tool + "; the call was abandoned")
+                                      .json));
         st.pending.clear();
         self->quit();
       },

@@ -14,12 +14,18 @@
 namespace warren {
 
 /// Where a session's output goes, and how it hands reading credit back to its
-/// transport (the transport reads a new line only while it holds credit).
+/// transport (the transport reads a new line only while it holds credit). Each line
+/// names the client request it belongs to, so that a transport that answers each
+/// request on its own stream (Streamable HTTP) can route it; stdio writes them all.
 class session_output {
 public:
   virtual ~session_output() = default;
-  /// Sends one line (without its newline) to the client.
-  virtual void send(std::string line) = 0;
+  /// Sends the answer (result or error, without a newline) to request `id_json`: the
+  /// last line about that request.
+  virtual void respond(const std::string& id_json, std::string line) = 0;
+  /// Sends a notification about request `about_id_json` (its progress, a log message
+  /// while it runs); "" when it concerns no request.
+  virtual void notify(const std::string& about_id_json, std::string line) = 0;
   /// One input line has been handled completely; the transport may read another.
   virtual void release() = 0;
 };

@@ -31,6 +31,10 @@ std::string group_of(const std::string& key) {
     return "Retries of idempotent management API reads";
   if (section == "cache")
     return "Cache";
+  if (section == "batch")
+    return "Batch jobs";
+  if (section == "http")
+    return "Streamable HTTP transport";
   return std::string(section);
 }
 

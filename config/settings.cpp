@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "protocol/error.hpp"
+#include "protocol/http_rules.hpp"
 
 namespace warren {
 
@@ -47,6 +48,7 @@ struct key_spec {
 constexpr uint64_t kib = 1024;
 constexpr uint64_t gib = kib * kib * kib;
 constexpr uint64_t ten_minutes_ms = 10 * 60 * 1000;
+constexpr uint64_t one_day_ms = 24 * 60 * 60 * 1000;
 
 key_spec text_key(const char* key, const char* env, const char* flag,
                   const char* placeholder, const char* help,
@@ -93,6 +95,7 @@ std::string check_cache_backend(settings& s);
 std::string check_redis_url(settings& s);
 std::string check_tool_families(settings& s);
 std::string check_pool_policy(settings& s);
+std::string check_http_listen(settings& s);
 
 const std::vector<key_spec>& specs() {
   static const std::vector<key_spec> table = {
@@ -290,6 +293,48 @@ const std::vector<key_spec>& specs() {
                  "Deadline of one batch job, in milliseconds; items not started by "
                  "then are skipped.",
                  &settings::batch_timeout),
+      text_key("http.listen", "WARREN_HTTP", "--http", "HOST:PORT",
+               "Serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of "
+               "stdio (e.g. 127.0.0.1:8765). Off loopback a bearer token is required.",
+               &settings::http_listen, check_http_listen),
+      text_key("http.token", "WARREN_HTTP_TOKEN", "--http-token", "SECRET",
+               "Bearer token every HTTP request must carry (Authorization: Bearer "
+               "...). Prefer the environment variable or http.token_file.",
+               &settings::http_token, nullptr, true),
+      text_key("http.token_file", "WARREN_HTTP_TOKEN_FILE", "--http-token-file", "PATH",
+               "File whose first line is the bearer token (instead of http.token).",
+               &settings::http_token_file, nullptr),
+      text_key("http.allowed_hosts", "WARREN_HTTP_ALLOWED_HOSTS",
+               "--http-allowed-hosts", "HOSTS",
+               "Comma-separated Host header values accepted besides the listen "
+               "address (e.g. a load balancer's name: mcp.example.com).",
+               &settings::http_allowed_hosts, nullptr),
+      text_key("http.allowed_origins", "WARREN_HTTP_ALLOWED_ORIGINS",
+               "--http-allowed-origins", "ORIGINS",
+               "Comma-separated browser Origins accepted besides the listen address's "
+               "own (e.g. https://console.example.com).",
+               &settings::http_allowed_origins, nullptr),
+      key_spec{"http.session_idle_ms", "WARREN_HTTP_SESSION_IDLE_MS",
+               "--http-session-idle-ms", "MS",
+               "An HTTP session with no request and no open stream for this many "
+               "milliseconds ends; its id then answers 404.",
+               value_kind::millis, nullptr, nullptr, &settings::http_session_idle, 1000,
+               one_day_ms, "ms", nullptr, false},
+      count_key("http.max_sessions", "WARREN_HTTP_MAX_SESSIONS", "--http-max-sessions",
+                "Most HTTP sessions open at once; past it initialize is refused (503).",
+                &settings::http_max_sessions, 1, 1000000),
+      count_key("http.rate_session", "WARREN_HTTP_RATE_SESSION", "--http-rate-session",
+                "Requests per second one HTTP session may send (bursts of twice that); "
+                "past it warren answers 429 with Retry-After. 0 turns it off.",
+                &settings::http_rate_session, 0, 1000000),
+      count_key("http.rate_global", "WARREN_HTTP_RATE_GLOBAL", "--http-rate-global",
+                "Requests per second all HTTP clients together may send (bursts of "
+                "twice that); 0 turns it off.",
+                &settings::http_rate_global, 0, 10000000),
+      count_key("http.threads", "WARREN_HTTP_THREADS", "--http-threads",
+                "Threads serving HTTP connections (the work itself runs on the actor "
+                "scheduler).",
+                &settings::http_threads, 1, 64),
   };
   return table;
 }
@@ -689,21 +734,42 @@ std::string check_log_level(settings& s) {
                       {"trace", "debug", "info", "warn", "error", "off"});
 }
 
-std::string check_metrics(settings& s) {
-  if (s.metrics.empty())
+// "" when `value` is empty or HOST:PORT, else the complaint.
+std::string check_host_port(const std::string& value, const char* key,
+                            const char* example) {
+  if (value.empty())
     return {};
-  auto colon = s.metrics.rfind(':');
+  auto colon = value.rfind(':');
   uint64_t port = 0;
-  auto digits = colon == std::string::npos
-                    ? std::string_view{}
-                    : std::string_view{s.metrics}.substr(colon + 1);
+  auto digits = colon == std::string::npos ? std::string_view{}
+                                           : std::string_view{value}.substr(colon + 1);
   auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
   if (colon == 0 || colon == std::string::npos || digits.empty() ||
       err != std::errc{} || ptr != digits.data() + digits.size() || port == 0 ||
       port > 65535)
-    return "server.metrics: " + shown_value(s.metrics) +
-           " is not HOST:PORT (e.g. 127.0.0.1:9464)";
+    return std::string{key} + ": " + shown_value(value) + " is not HOST:PORT (e.g. " +
+           example + ")";
   return {};
+}
+
+std::string check_metrics(settings& s) {
+  return check_host_port(s.metrics, "server.metrics", "127.0.0.1:9464");
+}
+
+// Off loopback anyone who can reach the port could drive the broker: a token is a
+// must there, checked before anything listens.
+std::string check_http_listen(settings& s) {
+  if (auto complaint = check_host_port(s.http_listen, "http.listen", "127.0.0.1:8765");
+      !complaint.empty())
+    return complaint;
+  if (s.http_listen.empty() || !s.http_token.empty() || !s.http_token_file.empty())
+    return {};
+  if (is_loopback_host(
+          std::string_view{s.http_listen}.substr(0, s.http_listen.rfind(':'))))
+    return {};
+  return "http.listen: " + shown_value(s.http_listen) +
+         " is not a loopback address, so every request must carry a bearer token: set "
+         "WARREN_HTTP_TOKEN (or http.token_file) and give clients the same token";
 }
 
 std::string check_console_socket(settings& s) {

@@ -97,6 +97,19 @@ struct settings {
   std::size_t batch_confirm_window = 100;
   std::chrono::milliseconds batch_timeout{300000};
 
+  // [http]: the Streamable HTTP transport (`warren serve --http HOST:PORT`)
+  std::string http_listen;        ///< HOST:PORT of the MCP endpoint; "" serves stdio
+  std::string http_token;         ///< bearer token clients must send; never logged
+  std::string http_token_file;    ///< or a file holding it (first line)
+  std::string http_allowed_hosts; ///< comma-separated extra Host values (host[:port])
+  std::string
+      http_allowed_origins; ///< comma-separated extra Origins (scheme://host[:port])
+  std::chrono::milliseconds http_session_idle{600000}; ///< idle sessions end after it
+  std::size_t http_max_sessions = 10000;
+  std::size_t http_rate_session = 100;  ///< requests per second per session; 0: off
+  std::size_t http_rate_global = 10000; ///< requests per second in all; 0: off
+  std::size_t http_threads = 1;         ///< threads serving HTTP connections
+
   // Derived by validate(): the parsed management URL.
   http_endpoint management;
 };

@@ -44,6 +44,10 @@ reply_action error_reply(const std::string& id_json, ec code, std::string messag
   return {make_error_response(id_json, make_error(code, std::move(message))), {}, true};
 }
 
+reply_action result_reply(const std::string& id_json, const std::string& result) {
+  return {make_result(id_json, result), {}, false};
+}
+
 // Cursors are opaque to clients; warren's are "t" + the index of the next tool.
 std::optional<std::size_t> parse_cursor(std::string_view cursor, std::size_t size) {
   if (cursor.size() < 2 || cursor.size() > 12 || cursor[0] != 't')
@@ -82,9 +86,11 @@ session_action mcp_session::handle(std::string_view line) {
   auto action = route(msg);
   // Metrics label requests by method: a method warren does not serve is "unknown",
   // so clients cannot make up labels without end.
-  if (auto* reply = std::get_if<reply_action>(&action);
-      reply != nullptr && msg.kind == message_kind::request)
-    reply->method = is_served(msg.method) ? msg.method : "unknown";
+  if (auto* reply = std::get_if<reply_action>(&action); reply != nullptr) {
+    reply->id_json = msg.id_json.empty() ? "null" : msg.id_json;
+    if (msg.kind == message_kind::request)
+      reply->method = is_served(msg.method) ? msg.method : "unknown";
+  }
   return action;
 }
 
@@ -107,7 +113,7 @@ session_action mcp_session::route(const jsonrpc_message& msg) {
   }
   const auto& id = msg.id_json;
   if (msg.method == "ping")
-    return reply_action{make_result(id, "{}")};
+    return result_reply(id, "{}");
   if (msg.method == "initialize")
     return initialize(id, msg.params);
   if (!is_served(msg.method))
@@ -155,7 +161,7 @@ session_action mcp_session::initialize(const std::string& id_json,
             R"(,"title":"warren: RabbitMQ for agents","version":)" +
             quote_json(info_.version) + "}";
   result += R"(,"instructions":)" + quote_json(instructions) + "}";
-  return reply_action{make_result(id_json, result)};
+  return result_reply(id_json, result);
 }
 
 session_action mcp_session::list_tools(const std::string& id_json,
@@ -181,7 +187,7 @@ session_action mcp_session::list_tools(const std::string& id_json,
   if (end < catalog_.size())
     result += R"(,"nextCursor":")" + ("t" + std::to_string(end)) + '"';
   result += '}';
-  return reply_action{make_result(id_json, result)};
+  return result_reply(id_json, result);
 }
 
 session_action mcp_session::call_tool(const std::string& id_json,
@@ -214,7 +220,7 @@ session_action mcp_session::set_level(const std::string& id_json,
                        "params.level must be one of debug, info, notice, warning, "
                        "error, critical, alert, emergency");
   level_ = *parsed;
-  return reply_action{make_result(id_json, "{}")};
+  return result_reply(id_json, "{}");
 }
 
 std::string mcp_session::too_large_response(std::size_t size, std::size_t limit) {

@@ -44,6 +44,7 @@ struct reply_action {
   std::string line;
   std::string method; ///< of the request it answers; empty for a malformed one
   bool error = false; ///< the line is a JSON-RPC error
+  std::string id_json = "null"; ///< the request it answers, as JSON
 };
 
 /// Run a tool; answer `id_json` with its result.

@@ -63,7 +63,12 @@ private:
 class stdio_output : public session_output {
 public:
   stdio_output(line_writer& writer, credit_gate& gate) : writer_(writer), gate_(gate) {}
-  void send(std::string line) override { writer_.write(std::move(line)); }
+  void respond(const std::string&, std::string line) override {
+    writer_.write(std::move(line));
+  }
+  void notify(const std::string&, std::string line) override {
+    writer_.write(std::move(line));
+  }
   void release() override { gate_.release(); }
 
 private:

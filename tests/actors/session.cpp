@@ -16,8 +16,17 @@ namespace {
 // What the session wrote, and how much reading credit it gave back.
 struct capture_output : session_output {
   std::vector<std::string> lines;
+  /// Per line, what it was routed as: "answer <id>" or "about <id>".
+  std::vector<std::string> routes;
   int released = 0;
-  void send(std::string line) override { lines.push_back(std::move(line)); }
+  void respond(const std::string& id_json, std::string line) override {
+    routes.push_back("answer " + id_json);
+    lines.push_back(std::move(line));
+  }
+  void notify(const std::string& about_id_json, std::string line) override {
+    routes.push_back("about " + about_id_json);
+    lines.push_back(std::move(line));
+  }
   void release() override { ++released; }
   bool saw(const std::string& needle) const {
     for (auto& l : lines)
@@ -57,13 +66,15 @@ fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> s
       },
       [](ttl_atom, caf::timespan) {},
       [](status_atom) { return actor_status{}; },
-      // ok=true: answer the oldest call with `text` as result JSON; ok=false: fail it
+      // ok=true: answer the oldest call with `text` as result JSON (a tool error if
+      // it says "isError":true); ok=false: fail it
       // with invalid_params and `text` as message.
       [self](answer_atom, bool ok, const std::string& text) {
         auto rp = self->state.held.front();
         self->state.held.erase(self->state.held.begin());
         if (ok)
-          rp.deliver(tool_result{false, text});
+          rp.deliver(
+              tool_result{text.find(R"("isError":true)") != std::string::npos, text});
         else
           rp.deliver(make_error(ec::invalid_params, text));
       },
@@ -87,6 +98,7 @@ struct fixture : test::test_system {
     line(
         R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})");
     out->lines.clear();
+    out->routes.clear();
     out->released = 0;
   }
 
@@ -180,6 +192,25 @@ TEST_CASE_FIXTURE(fixture, "a progress token brings progress notifications befor
   REQUIRE(out->lines.size() == 3);
   CHECK(out->lines[1].find(R"("progress":1)") != std::string::npos);
   CHECK(out->lines[2].find(R"("id":8,"result")") != std::string::npos);
+  CHECK(out->routes == std::vector<std::string>{"about 8", "about 8", "answer 8"});
+}
+
+TEST_CASE_FIXTURE(fixture, "a failed tool's log message comes before its answer and "
+                           "names the same request") {
+  line(call_line);
+  answer(true, R"({"content":[{"type":"text","text":"no"}],"isError":true})");
+  REQUIRE(out->lines.size() == 2);
+  CHECK(out->lines[0].find(R"("method":"notifications/message")") != std::string::npos);
+  CHECK(out->lines[1].find(R"("id":7,"result")") != std::string::npos);
+  CHECK(out->routes == std::vector<std::string>{"about 7", "answer 7"});
+}
+
+TEST_CASE_FIXTURE(fixture, "protocol answers and errors are routed to their request") {
+  line(R"({"jsonrpc":"2.0","id":"p","method":"ping"})");
+  line(R"({"jsonrpc":"2.0","id":9,"method":"no/such"})");
+  line("not json");
+  CHECK(out->routes ==
+        std::vector<std::string>{R"(answer "p")", "answer 9", "answer null"});
 }
 
 TEST_CASE_FIXTURE(fixture, "a second call with an id still in flight is refused") {

@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 50);
+  CHECK(keys.size() == 60);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -207,7 +207,17 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"batch.max_bytes", "101"},
       {"batch.parallelism", "3"},
       {"batch.confirm_window", "103"},
-      {"batch.timeout_ms", "107"}};
+      {"batch.timeout_ms", "107"},
+      {"http.listen", "0.0.0.0:8765"},
+      {"http.token", "tok-109"},
+      {"http.token_file", "/etc/warren/token"},
+      {"http.allowed_hosts", "mcp.example.com"},
+      {"http.allowed_origins", "https://ui.example.com"},
+      {"http.session_idle_ms", "113000"},
+      {"http.max_sessions", "127"},
+      {"http.rate_session", "131"},
+      {"http.rate_global", "137"},
+      {"http.threads", "2"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -263,6 +273,17 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->batch_parallelism == 3);
   CHECK(s->batch_confirm_window == 103);
   CHECK(s->batch_timeout.count() == 107);
+  CHECK(s->http_listen == "0.0.0.0:8765");
+  CHECK(s->http_token == "tok-109");
+  CHECK(s->http_token_file == "/etc/warren/token");
+  CHECK(s->http_allowed_hosts == "mcp.example.com");
+  CHECK(s->http_allowed_origins == "https://ui.example.com");
+  CHECK(s->http_session_idle.count() == 113000);
+  CHECK(s->http_max_sessions == 127);
+  CHECK(s->http_rate_session == 131);
+  CHECK(s->http_rate_global == 137);
+  CHECK(s->http_threads == 2);
+  CHECK(setting_value(*s, "http.token") == "***");
 }
 
 TEST_CASE("settings: each invalid value is refused naming its key") {
@@ -584,6 +605,21 @@ TEST_CASE("settings: setting_value never shows the password") {
   CHECK(setting_value(s, "rabbitmq.url")->find("hunter2") == std::string::npos);
   CHECK(setting_value(s, "breaker.failures") == "5");
   CHECK_FALSE(setting_value(s, "no.such_key"));
+}
+
+TEST_CASE("settings: http.listen off loopback is refused without a bearer token") {
+  auto open =
+      load_settings(std::nullopt, env_of({{"WARREN_HTTP", "0.0.0.0:8765"}}), {});
+  REQUIRE_FALSE(open);
+  CHECK(contains(message_of(open.error()), "WARREN_HTTP_TOKEN"));
+  CHECK(contains(message_of(open.error()), "not a loopback address"));
+  for (const char* loopback : {"127.0.0.1:8765", "localhost:1", "[::1]:8765"})
+    CHECK(load_settings(std::nullopt, env_of({{"WARREN_HTTP", loopback}}), {}));
+  CHECK(load_settings(std::nullopt,
+                      env_of({{"WARREN_HTTP", "0.0.0.0:8765"},
+                              {"WARREN_HTTP_TOKEN_FILE", "/etc/warren/token"}}),
+                      {}));
+  CHECK_FALSE(load_settings(std::nullopt, env_of({{"WARREN_HTTP", "8765"}}), {}));
 }
 
 TEST_CASE("settings: server.metrics must be HOST:PORT") {
