@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // stdout belongs to MCP: JSON log lines go to stderr, the broker password masked.
-  warren::setup_logging(cfg->log_level, {cfg->password});
+  warren::setup_logging(cfg->log_level, {cfg->password, cfg->http_token});
   if (cl.cmd == warren::command_line::command::batch)
     return warren::run_batch_command(cl, *cfg, std::cin, std::cout, std::cerr);
-  return warren::serve_stdio(*cfg);
+  return warren::serve(*cfg);
 }

@@ -9,4 +9,12 @@ namespace warren {
 /// process exit code.
 int serve_stdio(const settings& cfg);
 
+/// Runs `warren serve --http HOST:PORT` until a stop signal arrives: the same actor
+/// tree, with one session actor per MCP session over Streamable HTTP. Returns the
+/// process exit code (2 when it cannot listen or the token file is unreadable).
+int serve_http(const settings& cfg);
+
+/// serve_http when http.listen is set, else serve_stdio.
+int serve(const settings& cfg);
+
 } // namespace warren
