@@ -178,6 +178,87 @@ void start_call(session_ptr self, call_action call) {
           });
 }
 
+// The conformance fixtures' pace: the suite's reference server sends its
+// notifications about 50 ms apart.
+constexpr auto fixture_step = std::chrono::milliseconds{50};
+
+// A fixture tool that sends notifications before its answer (logging, progress):
+// each line is a timed step, the answer the last one. The tool's own progress
+// replaces the session's "calling" and "done" notifications.
+void start_fixture(session_ptr self, fixture_action call) {
+  auto& st = self->state;
+  const auto& fixtures = *st.mcp->fixtures();
+  auto number = next_call_id();
+  st.pending.emplace(call.id_json, session_state::pending_call{
+                                       call.tool, {}, self->clock().now(), number});
+  std::vector<std::string> lines;
+  if (call.flow == fixture_flow::logging && st.mcp->wants(log_level::info))
+    for (auto& params : fixtures.log_message_params())
+      lines.push_back(make_notification("notifications/message", params));
+  if (call.flow == fixture_flow::progress && !call.progress_token_json.empty())
+    for (auto& params : fixtures.progress_params(call.progress_token_json))
+      lines.push_back(make_notification("notifications/progress", params));
+  if (call.flow == fixture_flow::sampling || call.flow == fixture_flow::elicitation) {
+    auto request = fixtures.client_request_for(call.tool, call.arguments_json);
+    auto capability = call.flow == fixture_flow::sampling ? "sampling" : "elicitation";
+    if (auto* done = std::get_if<std::string>(&request)) {
+      answer(self, call.id_json, make_result(call.id_json, *done));
+    } else if (!st.mcp->client_can(capability)) {
+      answer(self, call.id_json,
+             make_result(call.id_json,
+                         fixtures.result_from_client_error(
+                             call.tool, std::string{"the client did not declare the "} +
+                                            capability + " capability")));
+    } else {
+      // Ask the client on the call's own stream; its answer comes as a new message.
+      auto& ask = std::get<client_request>(request);
+      auto ask_id = quote_json("warren-" + std::to_string(++st.next_ask));
+      st.asked.emplace(ask_id, call.id_json);
+      st.out->notify(call.id_json, R"({"jsonrpc":"2.0","id":)" + ask_id +
+                                       R"(,"method":)" + quote_json(ask.method) +
+                                       R"(,"params":)" + ask.params_json + "}");
+      self->delayed_send(
+          self, st.cfg.request_timeout, step_atom::value, number, call.id_json,
+          make_result(call.id_json,
+                      fixtures.result_from_client_error(
+                          call.tool, "the client did not answer in time")),
+          true);
+      return;
+    }
+    finish_line(self);
+    return;
+  }
+  auto closing =
+      fixtures.closing_result(call.tool).value_or(R"({"content":[],"isError":true})");
+  auto delay = caf::timespan{0};
+  for (auto& line : lines) {
+    self->delayed_send(self, delay, step_atom::value, number, call.id_json,
+                       std::move(line), false);
+    delay += fixture_step;
+  }
+  self->delayed_send(self, delay, step_atom::value, number, call.id_json,
+                     make_result(call.id_json, closing), true);
+}
+
+// The client answered a request warren sent it for a fixture tool.
+void client_answered(session_ptr self, const client_answer_action& reply) {
+  auto& st = self->state;
+  auto i = st.asked.find(reply.id_json);
+  if (i == st.asked.end())
+    return;
+  auto call_id = i->second;
+  st.asked.erase(i);
+  auto p = st.pending.find(call_id);
+  if (p == st.pending.end())
+    return;
+  const auto& fixtures = *st.mcp->fixtures();
+  auto result =
+      reply.ok ? fixtures.result_from_client(p->second.tool, reply.result_json)
+               : fixtures.result_from_client_error(p->second.tool, reply.error_text);
+  answer(self, call_id, make_result(call_id, result));
+  finish_line(self); // the tools/call line's credit
+}
+
 void handle_line(session_ptr self, const std::string& line) {
   auto& st = self->state;
   ++st.running;
@@ -212,6 +293,11 @@ void handle_line(session_ptr self, const std::string& line) {
             finish_line(self);
           },
           [&](call_action& call) { start_call(self, std::move(call)); },
+          [&](fixture_action& call) { start_fixture(self, std::move(call)); },
+          [&](client_answer_action& reply) {
+            client_answered(self, reply);
+            finish_line(self);
+          },
       },
       action);
 }
@@ -225,7 +311,7 @@ session_impl_actor::behavior_type session(session_ptr self,
                                           session_config cfg) {
   auto& st = self->state;
   st.catalog = std::move(catalog);
-  st.mcp = std::make_unique<mcp_session>(*st.catalog, cfg.info);
+  st.mcp = std::make_unique<mcp_session>(*st.catalog, cfg.info, cfg.fixtures.get());
   st.out = std::move(out);
   st.dispatcher = std::move(dispatcher);
   st.cfg = std::move(cfg);
@@ -275,6 +361,21 @@ session_impl_actor::behavior_type session(session_ptr self,
                                                      static_cast<double>(total), what));
           return;
         }
+      },
+      [self](step_atom, uint64_t call, const std::string& id_json,
+             const std::string& line, bool last) {
+        auto& st = self->state;
+        auto i = st.pending.find(id_json);
+        if (i == st.pending.end() || i->second.call != call)
+          return; // cancelled, or answered already
+        if (!last) {
+          st.out->notify(id_json, line);
+          return;
+        }
+        for (auto a = st.asked.begin(); a != st.asked.end();)
+          a = a->second == id_json ? st.asked.erase(a) : std::next(a);
+        answer(self, id_json, line);
+        finish_line(self);
       },
       [self](deadline_atom) {
         // The grace period is over: answer what is left, then stop.

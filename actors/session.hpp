@@ -30,6 +30,9 @@ public:
   virtual void release() = 0;
 };
 
+/// A timed step of a conformance fixture tool: (call number, request id, line, last).
+using step_atom = caf::atom_constant<caf::atom("step")>;
+
 /// Finds the current dispatcher (it may have been restarted).
 using dispatcher_lookup = std::function<dispatcher_actor()>;
 
@@ -45,13 +48,16 @@ struct session_config {
   bool client_sets_stderr_level = false;
   /// Finds the reporter that keeps the request figures (none: nothing is recorded).
   std::function<reporter_actor()> reporter;
+  /// The conformance suite's fixtures (`--conformance-fixtures`); none: not served.
+  std::shared_ptr<const mcp_fixtures> fixtures;
 };
 
 /// Beyond what its transport sends: its own shutdown deadline, and the progress of
 /// long calls (batch jobs report it here; the session forwards it to the client).
 using session_impl_actor = session_actor::extend<
     caf::reacts_to<deadline_atom>,
-    caf::reacts_to<progress_atom, uint64_t, uint64_t, uint64_t, std::string>>;
+    caf::reacts_to<progress_atom, uint64_t, uint64_t, uint64_t, std::string>,
+    caf::reacts_to<step_atom, uint64_t, std::string, std::string, bool>>;
 
 struct session_state {
   static inline const char* name = "session";
@@ -73,6 +79,10 @@ struct session_state {
   session_config cfg;
   /// Calls in flight that still owe the client an answer, by request id (as JSON).
   std::unordered_map<std::string, pending_call> pending;
+  /// Requests warren sent the client for a fixture tool: their id (as JSON) → the
+  /// tools/call request they serve.
+  std::unordered_map<std::string, std::string> asked;
+  uint64_t next_ask = 0;
   /// Lines whose work is still running; each holds one unit of reading credit.
   std::size_t running = 0;
   bool closing = false;

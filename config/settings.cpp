@@ -159,6 +159,12 @@ const std::vector<key_spec>& specs() {
                 "--scheduler-threads",
                 "Actor scheduler threads; 0 means one per CPU core.",
                 &settings::scheduler_threads, 0, 256),
+      flag_key("server.conformance_fixtures", "WARREN_CONFORMANCE_FIXTURES",
+               "--conformance-fixtures",
+               "Also serve the fixture tools, resources, prompts and completions the "
+               "official MCP conformance suite expects (for testing clients and "
+               "warren itself).",
+               &settings::conformance_fixtures),
       count_key("http_pool.min", "WARREN_HTTP_POOL_MIN", "--http-pool-min",
                 "Management API connections kept open even when idle.",
                 &settings::http_pool_min, 0, 1000),
@@ -295,7 +301,8 @@ const std::vector<key_spec>& specs() {
                  &settings::batch_timeout),
       text_key("http.listen", "WARREN_HTTP", "--http", "HOST:PORT",
                "Serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of "
-               "stdio (e.g. 127.0.0.1:8765). Off loopback a bearer token is required.",
+               "stdio (e.g. 127.0.0.1:8765; port 0 picks a free one, logged at start). "
+               "Off loopback a bearer token is required.",
                &settings::http_listen, check_http_listen),
       text_key("http.token", "WARREN_HTTP_TOKEN", "--http-token", "SECRET",
                "Bearer token every HTTP request must carry (Authorization: Bearer "
@@ -734,9 +741,10 @@ std::string check_log_level(settings& s) {
                       {"trace", "debug", "info", "warn", "error", "off"});
 }
 
-// "" when `value` is empty or HOST:PORT, else the complaint.
+// "" when `value` is empty or HOST:PORT, else the complaint. Port 0 (any free
+// port) only where `any_port`.
 std::string check_host_port(const std::string& value, const char* key,
-                            const char* example) {
+                            const char* example, bool any_port = false) {
   if (value.empty())
     return {};
   auto colon = value.rfind(':');
@@ -745,8 +753,8 @@ std::string check_host_port(const std::string& value, const char* key,
                                            : std::string_view{value}.substr(colon + 1);
   auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
   if (colon == 0 || colon == std::string::npos || digits.empty() ||
-      err != std::errc{} || ptr != digits.data() + digits.size() || port == 0 ||
-      port > 65535)
+      err != std::errc{} || ptr != digits.data() + digits.size() ||
+      (port == 0 && !any_port) || port > 65535)
     return std::string{key} + ": " + shown_value(value) + " is not HOST:PORT (e.g. " +
            example + ")";
   return {};
@@ -759,7 +767,8 @@ std::string check_metrics(settings& s) {
 // Off loopback anyone who can reach the port could drive the broker: a token is a
 // must there, checked before anything listens.
 std::string check_http_listen(settings& s) {
-  if (auto complaint = check_host_port(s.http_listen, "http.listen", "127.0.0.1:8765");
+  if (auto complaint =
+          check_host_port(s.http_listen, "http.listen", "127.0.0.1:8765", true);
       !complaint.empty())
     return complaint;
   if (s.http_listen.empty() || !s.http_token.empty() || !s.http_token_file.empty())

@@ -47,6 +47,8 @@ struct settings {
   std::string tool_families = "all";      ///< direct | discovery | all
   std::size_t max_body_bytes = 64 * 1024; ///< get_messages cuts longer bodies
   std::size_t scheduler_threads = 0;      ///< 0: one per CPU core
+  bool conformance_fixtures =
+      false; ///< also serve the MCP conformance suite's fixtures
 
   // [http_pool]
   std::size_t http_pool_min = 5;

@@ -35,9 +35,16 @@ const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
   return it == obj->MemberEnd() ? nullptr : &it->value;
 }
 
-bool is_served(std::string_view method) {
+bool is_base_method(std::string_view method) {
   return method == "initialize" || method == "ping" || method == "tools/list" ||
          method == "tools/call" || method == "logging/setLevel";
+}
+
+bool is_fixture_method(std::string_view method) {
+  return method == "resources/list" || method == "resources/templates/list" ||
+         method == "resources/read" || method == "resources/subscribe" ||
+         method == "resources/unsubscribe" || method == "prompts/list" ||
+         method == "prompts/get" || method == "completion/complete";
 }
 
 reply_action error_reply(const std::string& id_json, ec code, std::string message) {
@@ -76,8 +83,9 @@ const char* to_string(log_level level) {
   return level_names[static_cast<std::size_t>(level)];
 }
 
-mcp_session::mcp_session(const tool_catalog& catalog, server_info info)
-    : catalog_(catalog), info_(std::move(info)) {
+mcp_session::mcp_session(const tool_catalog& catalog, server_info info,
+                         const mcp_fixtures* fixtures)
+    : catalog_(catalog), fixtures_(fixtures), info_(std::move(info)) {
   info_.tools_page_size = std::max<std::size_t>(1, info_.tools_page_size);
 }
 
@@ -98,9 +106,22 @@ session_action mcp_session::route(const jsonrpc_message& msg) {
   switch (msg.kind) {
   case message_kind::invalid:
     return reply_action{make_error_response(msg.id_json, msg.error), {}, true};
-  case message_kind::response:
-    // warren sends no requests yet, so a response answers nothing.
-    return no_action{};
+  case message_kind::response: {
+    // The answer to a request warren sent the client (the fixtures' sampling and
+    // elicitation); the session matches it by id and ignores any other.
+    client_answer_action answer;
+    answer.id_json = msg.id_json;
+    if (auto result = member(&msg.document, "result"); result != nullptr) {
+      answer.result_json = to_json(*result);
+    } else {
+      answer.ok = false;
+      auto message = member(member(&msg.document, "error"), "message");
+      answer.error_text = message != nullptr && message->IsString()
+                              ? std::string{view(*message).substr(0, 500)}
+                              : "the client answered with an error";
+    }
+    return answer;
+  }
   case message_kind::notification:
     if (msg.method == "notifications/cancelled") {
       if (auto id = member(msg.params, "requestId"); id != nullptr)
@@ -120,7 +141,10 @@ session_action mcp_session::route(const jsonrpc_message& msg) {
     return error_reply(id, ec::method_not_found,
                        "method '" + msg.method +
                            "' is not supported by warren; it serves initialize, ping, "
-                           "tools/list, tools/call and logging/setLevel");
+                           "tools/list, tools/call and logging/setLevel" +
+                           (fixtures_ != nullptr ? ", resources/*, prompts/* and "
+                                                   "completion/complete"
+                                                 : ""));
   if (!initialized_)
     return error_reply(id, ec::not_initialized,
                        "the session is not initialized; send initialize first");
@@ -128,7 +152,44 @@ session_action mcp_session::route(const jsonrpc_message& msg) {
     return list_tools(id, msg.params);
   if (msg.method == "tools/call")
     return call_tool(id, msg.params);
-  return set_level(id, msg.params);
+  if (msg.method == "logging/setLevel")
+    return set_level(id, msg.params);
+  return fixture_request(msg);
+}
+
+bool mcp_session::is_served(std::string_view method) const {
+  return is_base_method(method) || (fixtures_ != nullptr && is_fixture_method(method));
+}
+
+bool mcp_session::client_can(std::string_view capability) const {
+  return std::find(client_capabilities_.begin(), client_capabilities_.end(),
+                   capability) != client_capabilities_.end();
+}
+
+// The fixture tools come first, then the catalog's.
+std::size_t mcp_session::tool_count() const {
+  return (fixtures_ != nullptr ? fixtures_->tool_jsons().size() : 0) + catalog_.size();
+}
+
+session_action mcp_session::fixture_request(const jsonrpc_message& msg) {
+  const auto& id = msg.id_json;
+  auto params = msg.params != nullptr ? to_json(*msg.params) : std::string{"{}"};
+  if (msg.method == "resources/list")
+    return result_reply(id, fixtures_->resources_list_result());
+  if (msg.method == "resources/templates/list")
+    return result_reply(id, fixtures_->resource_templates_list_result());
+  if (msg.method == "prompts/list")
+    return result_reply(id, fixtures_->prompts_list_result());
+  fixture_answer answer;
+  if (msg.method == "resources/read")
+    answer = fixtures_->read_resource(params);
+  else if (msg.method == "prompts/get")
+    answer = fixtures_->get_prompt(params);
+  else if (msg.method == "completion/complete")
+    answer = fixtures_->complete(params);
+  else // resources/subscribe and resources/unsubscribe
+    answer = fixtures_->subscription(params);
+  return reply_action{answer.response(id), {}, !answer.ok()};
 }
 
 session_action mcp_session::initialize(const std::string& id_json,
@@ -147,6 +208,9 @@ session_action mcp_session::initialize(const std::string& id_json,
     if (view(*requested) == version)
       protocol_version_ = std::string{version};
   initialized_ = true;
+  if (auto caps = member(params, "capabilities"); caps != nullptr && caps->IsObject())
+    for (auto& cap : caps->GetObject())
+      client_capabilities_.emplace_back(view(cap.name));
   if (auto info = member(params, "clientInfo"); info != nullptr && info->IsObject()) {
     auto name = member(info, "name");
     auto version = member(info, "version");
@@ -156,7 +220,9 @@ session_action mcp_session::initialize(const std::string& id_json,
       client_ += " " + std::string{view(*version).substr(0, 40)};
   }
   std::string result = R"({"protocolVersion":)" + quote_json(protocol_version_);
-  result += R"(,"capabilities":{"tools":{"listChanged":false},"logging":{}})";
+  result += R"(,"capabilities":)";
+  result += fixtures_ != nullptr ? fixtures_->capabilities_json()
+                                 : R"({"tools":{"listChanged":false},"logging":{}})";
   result += R"(,"serverInfo":{"name":)" + quote_json(info_.name) +
             R"(,"title":"warren: RabbitMQ for agents","version":)" +
             quote_json(info_.version) + "}";
@@ -168,23 +234,25 @@ session_action mcp_session::list_tools(const std::string& id_json,
                                        const rapidjson::Value* params) {
   std::size_t offset = 0;
   if (auto cursor = member(params, "cursor"); cursor != nullptr && !cursor->IsNull()) {
-    auto parsed = cursor->IsString() ? parse_cursor(view(*cursor), catalog_.size())
-                                     : std::nullopt;
+    auto parsed =
+        cursor->IsString() ? parse_cursor(view(*cursor), tool_count()) : std::nullopt;
     if (!parsed)
       return error_reply(id_json, ec::invalid_params,
                          "invalid cursor; pass the nextCursor of the previous "
                          "tools/list answer, or none for the first page");
     offset = *parsed;
   }
-  auto end = std::min(catalog_.size(), offset + info_.tools_page_size);
+  auto end = std::min(tool_count(), offset + info_.tools_page_size);
+  auto fixture_tools = fixtures_ != nullptr ? fixtures_->tool_jsons().size() : 0;
   std::string result = R"({"tools":[)";
   for (auto i = offset; i < end; ++i) {
     if (i != offset)
       result += ',';
-    result += catalog_.tool_json(i);
+    result += i < fixture_tools ? fixtures_->tool_jsons()[i]
+                                : catalog_.tool_json(i - fixture_tools);
   }
   result += ']';
-  if (end < catalog_.size())
+  if (end < tool_count())
     result += R"(,"nextCursor":")" + ("t" + std::to_string(end)) + '"';
   result += '}';
   return result_reply(id_json, result);
@@ -207,6 +275,17 @@ session_action mcp_session::call_tool(const std::string& id_json,
   if (auto token = member(member(params, "_meta"), "progressToken");
       token != nullptr && (token->IsString() || token->IsInt64() || token->IsUint64()))
     call.progress_token_json = to_json(*token);
+  if (fixtures_ != nullptr) {
+    if (auto flow = fixtures_->flow_of(call.tool)) {
+      if (*flow == fixture_flow::simple)
+        return result_reply(id_json,
+                            fixtures_->simple_result(call.tool, call.arguments_json)
+                                .value_or(R"({"content":[],"isError":true})"));
+      return fixture_action{id_json, std::move(call.tool), *flow,
+                            std::move(call.arguments_json),
+                            std::move(call.progress_token_json)};
+    }
+  }
   return call;
 }
 

@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include "protocol/jsonrpc.hpp"
+#include "protocol/mcp_fixtures.hpp"
 #include "protocol/tool_catalog.hpp"
 
 namespace warren {
@@ -60,18 +61,40 @@ struct cancel_action {
   std::string request_id_json;
 };
 
+/// Run a conformance fixture tool whose result needs the session: notifications
+/// before the answer, or a request to the client (see fixture_flow).
+struct fixture_action {
+  std::string id_json;
+  std::string tool;
+  fixture_flow flow = fixture_flow::simple;
+  std::string arguments_json;
+  std::string progress_token_json;
+};
+
+/// The client answered request `id_json` that warren sent it: with `result_json`, or
+/// (ok false) with an error whose message is `error_text`.
+struct client_answer_action {
+  std::string id_json;
+  bool ok = true;
+  std::string result_json;
+  std::string error_text;
+};
+
 /// Nothing to do (a notification, a response from the client).
 struct no_action {};
 
-using session_action =
-    std::variant<no_action, reply_action, call_action, cancel_action>;
+using session_action = std::variant<no_action, reply_action, call_action, cancel_action,
+                                    fixture_action, client_answer_action>;
 
 /// One MCP session's protocol state: lifecycle, version negotiation, tools/list
 /// paging, the client's logging level. Pure: it turns an input line into an action
 /// for the session actor.
 class mcp_session {
 public:
-  mcp_session(const tool_catalog& catalog, server_info info);
+  /// With `fixtures`, the session also serves the conformance suite's fixture tools,
+  /// resources, prompts and completions (`--conformance-fixtures`).
+  mcp_session(const tool_catalog& catalog, server_info info,
+              const mcp_fixtures* fixtures = nullptr);
 
   /// Handles one line from the client.
   session_action handle(std::string_view line);
@@ -83,6 +106,10 @@ public:
   const std::string& protocol_version() const { return protocol_version_; }
   /// The client's name and version from its initialize (clientInfo), for operators.
   const std::string& client() const { return client_; }
+  /// True when the client declared `capability` ("sampling", "elicitation", ...) in
+  /// its initialize.
+  bool client_can(std::string_view capability) const;
+  const mcp_fixtures* fixtures() const { return fixtures_; }
 
   /// True if the client asked for messages of this level (logging/setLevel); before it
   /// asks, warren sends warnings and worse.
@@ -105,8 +132,13 @@ private:
   session_action list_tools(const std::string& id_json, const rapidjson::Value* params);
   session_action call_tool(const std::string& id_json, const rapidjson::Value* params);
   session_action set_level(const std::string& id_json, const rapidjson::Value* params);
+  session_action fixture_request(const jsonrpc_message& msg);
+  bool is_served(std::string_view method) const;
+  std::size_t tool_count() const;
 
   const tool_catalog& catalog_;
+  const mcp_fixtures* fixtures_;
+  std::vector<std::string> client_capabilities_;
   server_info info_;
   bool initialized_ = false;
   std::string protocol_version_;

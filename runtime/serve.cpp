@@ -87,6 +87,8 @@ session_config session_config_of(const settings& cfg, caf::actor_system& sys) {
   session_cfg.shutdown_grace = cfg.shutdown_grace;
   session_cfg.max_line_bytes = cfg.max_line_bytes;
   session_cfg.reporter = registry_lookup<reporter_actor>(sys, service_name::reporter);
+  if (cfg.conformance_fixtures)
+    session_cfg.fixtures = std::make_shared<const mcp_fixtures>();
   return session_cfg;
 }
 

@@ -62,16 +62,25 @@ void dispatch(const call_action& call) {
 }
 
 void handle(mcp_session& session, std::string_view line) {
-  std::visit(overloaded{
-                 [](const no_action&) {},
-                 [](const reply_action& reply) { fuzz::check_line(reply.line); },
-                 [](const cancel_action& cancel) {
-                   fuzz::parse_json(cancel.request_id_json,
-                                    "a cancelled request id is not JSON");
-                 },
-                 [](const call_action& call) { dispatch(call); },
-             },
-             session.handle(line));
+  std::visit(
+      overloaded{
+          [](const no_action&) {},
+          [](const reply_action& reply) { fuzz::check_line(reply.line); },
+          [](const cancel_action& cancel) {
+            fuzz::parse_json(cancel.request_id_json,
+                             "a cancelled request id is not JSON");
+          },
+          [](const call_action& call) { dispatch(call); },
+          [](const fixture_action& call) {
+            fuzz::fail("a fixture tool ran without --conformance-fixtures", call.tool);
+          },
+          [](const client_answer_action& reply) {
+            fuzz::parse_json(reply.id_json, "an answered request id is not JSON");
+            if (reply.ok)
+              fuzz::parse_json(reply.result_json, "a client's result is not JSON");
+          },
+      },
+      session.handle(line));
 }
 
 void run(mcp_session& session, std::string_view input) {

@@ -171,14 +171,79 @@ TEST_CASE_FIXTURE(fixture, "notifications/cancelled names the request to stop") 
   CHECK(cancel->request_id_json == R"("r1")");
 }
 
-TEST_CASE_FIXTURE(fixture,
-                  "notifications and responses from the client get no answer") {
+TEST_CASE_FIXTURE(fixture, "notifications from the client get no answer") {
   CHECK(std::holds_alternative<no_action>(
       session.handle(R"({"jsonrpc":"2.0","method":"notifications/initialized"})")));
   CHECK(std::holds_alternative<no_action>(
       session.handle(R"({"jsonrpc":"2.0","method":"notifications/whatever"})")));
-  CHECK(std::holds_alternative<no_action>(
-      session.handle(R"({"jsonrpc":"2.0","id":4,"result":{}})")));
+}
+
+TEST_CASE_FIXTURE(fixture, "a response from the client is handed on with its id and "
+                           "result or error message") {
+  auto ok = session.handle(R"({"jsonrpc":"2.0","id":"warren-4","result":{"a":1}})");
+  auto* answer = std::get_if<client_answer_action>(&ok);
+  REQUIRE(answer != nullptr);
+  CHECK(answer->id_json == R"("warren-4")");
+  CHECK(answer->ok);
+  CHECK(answer->result_json == R"({"a":1})");
+  auto failed = session.handle(
+      R"({"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"user declined"}})");
+  answer = std::get_if<client_answer_action>(&failed);
+  REQUIRE(answer != nullptr);
+  CHECK_FALSE(answer->ok);
+  CHECK(answer->error_text == "user declined");
+}
+
+TEST_CASE("without --conformance-fixtures, resources and prompts are not served") {
+  tool_catalog catalog;
+  mcp_session session{catalog, server_info{}};
+  session.handle(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})");
+  auto action = session.handle(R"({"jsonrpc":"2.0","id":2,"method":"resources/list"})");
+  auto* reply = std::get_if<reply_action>(&action);
+  REQUIRE(reply != nullptr);
+  CHECK(reply->line.find("-32601") != std::string::npos);
+}
+
+TEST_CASE("with the conformance fixtures, their tools come first and their methods "
+          "are served") {
+  tool_catalog catalog;
+  mcp_fixtures fixtures;
+  mcp_session session{catalog, server_info{"warren", "1", 500}, &fixtures};
+  auto init = session.handle(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"sampling":{}}}})");
+  auto& init_line = std::get<reply_action>(init).line;
+  CHECK(init_line.find(R"("resources":{"subscribe":true)") != std::string::npos);
+  CHECK(init_line.find(R"("completions":{})") != std::string::npos);
+  CHECK(session.client_can("sampling"));
+  CHECK_FALSE(session.client_can("elicitation"));
+
+  auto list = session.handle(R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})");
+  auto& list_line = std::get<reply_action>(list).line;
+  CHECK(list_line.find(R"({"tools":[)" + fixtures.tool_jsons()[0]) !=
+        std::string::npos);
+
+  auto read = session.handle(
+      R"({"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"test://static-text"}})");
+  CHECK(std::get<reply_action>(read).line.find(
+            "This is the content of the static text resource.") != std::string::npos);
+  auto missing = session.handle(
+      R"({"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"test://none"}})");
+  CHECK(std::get<reply_action>(missing).error);
+  CHECK(std::get<reply_action>(missing).line.find("-32002") != std::string::npos);
+
+  auto simple = session.handle(
+      R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"test_simple_text"}})");
+  CHECK(std::get<reply_action>(simple).line.find(
+            "This is a simple text response for testing.") != std::string::npos);
+
+  auto progress = session.handle(
+      R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{},"_meta":{"progressToken":6}}})");
+  auto* run = std::get_if<fixture_action>(&progress);
+  REQUIRE(run != nullptr);
+  CHECK(run->flow == fixture_flow::progress);
+  CHECK(run->progress_token_json == "6");
+  CHECK(run->id_json == "6");
 }
 
 TEST_CASE_FIXTURE(fixture, "logging/setLevel changes which messages the client wants") {

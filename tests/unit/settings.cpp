@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 60);
+  CHECK(keys.size() == 61);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -175,6 +175,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"server.tools", "direct"},
       {"server.max_body_bytes", "1000"},
       {"server.scheduler_threads", "3"},
+      {"server.conformance_fixtures", "1"},
       {"http_pool.min", "3"},
       {"http_pool.max", "4"},
       {"http_pool.idle_timeout_ms", "17"},
@@ -240,6 +241,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->tool_families == "direct");
   CHECK(s->max_body_bytes == 1000);
   CHECK(s->scheduler_threads == 3);
+  CHECK(s->conformance_fixtures);
   CHECK(s->http_pool_min == 3);
   CHECK(s->http_pool_max == 4);
   CHECK(s->http_idle_timeout.count() == 17);
