@@ -96,6 +96,7 @@ std::string check_redis_url(settings& s);
 std::string check_tool_families(settings& s);
 std::string check_pool_policy(settings& s);
 std::string check_http_listen(settings& s);
+std::string check_session_prefix(settings& s);
 
 const std::vector<key_spec>& specs() {
   static const std::vector<key_spec> table = {
@@ -342,6 +343,12 @@ const std::vector<key_spec>& specs() {
                 "Threads serving HTTP connections (the work itself runs on the actor "
                 "scheduler).",
                 &settings::http_threads, 1, 64),
+      text_key("http.session_prefix", "WARREN_HTTP_SESSION_PREFIX",
+               "--http-session-prefix", "PREFIX",
+               "Text (up to 32 letters, digits, '.', '_' or '-') that starts every "
+               "session id of this instance, so that a load balancer can send each "
+               "session's requests to the instance that holds it (e.g. w1-).",
+               &settings::http_session_prefix, check_session_prefix),
   };
   return table;
 }
@@ -762,6 +769,19 @@ std::string check_host_port(const std::string& value, const char* key,
 
 std::string check_metrics(settings& s) {
   return check_host_port(s.metrics, "server.metrics", "127.0.0.1:9464");
+}
+
+std::string check_session_prefix(settings& s) {
+  auto ok = s.http_session_prefix.size() <= 32 &&
+            std::all_of(s.http_session_prefix.begin(), s.http_session_prefix.end(),
+                        [](char c) {
+                          return std::isalnum(static_cast<unsigned char>(c)) ||
+                                 c == '.' || c == '_' || c == '-';
+                        });
+  if (ok)
+    return {};
+  return "http.session_prefix: " + shown_value(s.http_session_prefix) +
+         " must be at most 32 letters, digits, '.', '_' or '-'";
 }
 
 // Off loopback anyone who can reach the port could drive the broker: a token is a

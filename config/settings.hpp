@@ -111,6 +111,7 @@ struct settings {
   std::size_t http_rate_session = 100;  ///< requests per second per session; 0: off
   std::size_t http_rate_global = 10000; ///< requests per second in all; 0: off
   std::size_t http_threads = 1;         ///< threads serving HTTP connections
+  std::string http_session_prefix;      ///< starts this instance's session ids
 
   // Derived by validate(): the parsed management URL.
   http_endpoint management;

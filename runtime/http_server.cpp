@@ -91,7 +91,8 @@ struct server_state {
   server_state(http_server_config c, http_session_table::session_factory factory,
                readiness_check r)
       : cfg(std::move(c)), ready(std::move(r)),
-        sessions(cfg.max_sessions, cfg.rate_session, std::move(factory)) {
+        sessions(cfg.max_sessions, cfg.rate_session, std::move(factory),
+                 cfg.session_prefix) {
     if (cfg.rate_global > 0)
       global = std::make_unique<token_bucket>(cfg.rate_global, 2 * cfg.rate_global);
   }

@@ -29,6 +29,7 @@ struct http_server_config {
   double rate_session = 100; ///< requests per second; 0: off
   double rate_global = 10000;
   std::size_t threads = 1;
+  std::string session_prefix; ///< starts every session id (for load balancers)
   /// How often an open SSE stream gets a comment line, so that proxies keep it and
   /// a vanished client is noticed.
   std::chrono::milliseconds keepalive{15000};

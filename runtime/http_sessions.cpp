@@ -122,17 +122,17 @@ bool http_session::idle_since(token_bucket::time_point before) const {
 }
 
 http_session_table::http_session_table(std::size_t max_sessions, double rate_per_second,
-                                       session_factory factory)
+                                       session_factory factory, std::string id_prefix)
     : max_sessions_(max_sessions), rate_per_second_(rate_per_second),
-      factory_(std::move(factory)) {}
+      factory_(std::move(factory)), id_prefix_(std::move(id_prefix)) {}
 
 std::shared_ptr<http_session> http_session_table::create(time_point now) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (sessions_.size() >= max_sessions_)
     return nullptr;
   auto out = std::make_shared<http_session_output>();
-  auto session = std::make_shared<http_session>(random_session_id(), factory_(out), out,
-                                                rate_per_second_);
+  auto session = std::make_shared<http_session>(id_prefix_ + random_session_id(),
+                                                factory_(out), out, rate_per_second_);
   session->touch(now);
   sessions_.emplace(session->id, session);
   return session;

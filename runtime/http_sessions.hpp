@@ -89,8 +89,9 @@ public:
   using session_factory =
       std::function<session_actor(std::shared_ptr<http_session_output>)>;
 
+  /// Session ids are `id_prefix` followed by 32 random hex digits.
   http_session_table(std::size_t max_sessions, double rate_per_second,
-                     session_factory factory);
+                     session_factory factory, std::string id_prefix = {});
 
   /// A new session with a fresh random id; nullptr when `max_sessions` are open.
   std::shared_ptr<http_session> create(time_point now);
@@ -111,6 +112,7 @@ private:
   std::size_t max_sessions_;
   double rate_per_second_;
   session_factory factory_;
+  std::string id_prefix_;
 };
 
 /// 128 bits from the kernel's cryptographic random source, as 32 hex digits.

@@ -185,6 +185,7 @@ caf::expected<http_server_config> http_config_of(const settings& cfg) {
   hc.rate_session = static_cast<double>(cfg.http_rate_session);
   hc.rate_global = static_cast<double>(cfg.http_rate_global);
   hc.threads = cfg.http_threads;
+  hc.session_prefix = cfg.http_session_prefix;
   return hc;
 }
 

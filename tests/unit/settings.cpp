@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 61);
+  CHECK(keys.size() == 62);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -218,7 +218,8 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"http.max_sessions", "127"},
       {"http.rate_session", "131"},
       {"http.rate_global", "137"},
-      {"http.threads", "2"}};
+      {"http.threads", "2"},
+      {"http.session_prefix", "w1-"}};
   env_map env;
   for (const auto& key : setting_keys())
     env[key.env] = values.at(key.key);
@@ -285,6 +286,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->http_rate_session == 131);
   CHECK(s->http_rate_global == 137);
   CHECK(s->http_threads == 2);
+  CHECK(s->http_session_prefix == "w1-");
   CHECK(setting_value(*s, "http.token") == "***");
 }
 
@@ -622,6 +624,14 @@ TEST_CASE("settings: http.listen off loopback is refused without a bearer token"
                               {"WARREN_HTTP_TOKEN_FILE", "/etc/warren/token"}}),
                       {}));
   CHECK_FALSE(load_settings(std::nullopt, env_of({{"WARREN_HTTP", "8765"}}), {}));
+}
+
+TEST_CASE("settings: http.session_prefix takes only a short run of safe characters") {
+  CHECK(load_settings(std::nullopt, env_of({{"WARREN_HTTP_SESSION_PREFIX", "w-1.a_b"}}),
+                      {}));
+  for (const char* bad : {"w 1", "w/1", "a\"b", "0123456789012345678901234567890123"})
+    CHECK_FALSE(
+        load_settings(std::nullopt, env_of({{"WARREN_HTTP_SESSION_PREFIX", bad}}), {}));
 }
 
 TEST_CASE("settings: server.metrics must be HOST:PORT") {
