@@ -83,12 +83,18 @@ void add_requests(family_set& out, const request_snapshot& requests,
     histograms.metric.push_back(std::move(m));
   }
   double in_flight = 0;
+  std::map<std::string, double> sessions{{"stdio", 0}, {"http", 0}};
   for_each_status(tree, [&](const actor_status& s) {
-    if (s.kind == "session")
+    if (s.kind == "session") {
       in_flight += figure_of(s, "in_flight");
+      sessions[s.name] += 1;
+    }
   });
   out.gauge("warren_requests_in_flight", "Tool calls received and not answered yet.",
             {}, in_flight);
+  for (auto& [transport, count] : sessions)
+    out.gauge("warren_sessions", "MCP sessions open, by transport.",
+              {{"transport", transport}}, count);
 }
 
 void add_cache(family_set& out, const actor_status& tree) {
