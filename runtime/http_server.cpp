@@ -520,6 +520,8 @@ private:
   }
 
   void queue(write_op op) {
+    if (closed_)
+      return;
     ++server_->writes_queued;
     writes_.push_back(std::move(op));
     if (!writing_)
