@@ -282,3 +282,96 @@ TEST_CASE_FIXTURE(fixture, "logging/setLevel over stdio also sets the stderr lev
   CHECK(log_level_name() == "info"); // refused: unchanged
   set_log_level(before);
 }
+
+namespace {
+
+// A session that also serves the conformance fixtures.
+struct fixtures_fixture : test::test_system {
+  std::shared_ptr<capture_output> out = std::make_shared<capture_output>();
+  session_impl_actor client;
+
+  explicit fixtures_fixture(const std::string& capabilities = R"({"sampling":{}})") {
+    session_config cfg;
+    cfg.fixtures = std::make_shared<const mcp_fixtures>();
+    cfg.request_timeout = 5s;
+    client = spawn(
+        session, std::make_shared<const tool_catalog>(), out,
+        [] { return dispatcher_actor{}; }, cfg);
+    line(
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":)" +
+        capabilities + "}}");
+    line(
+        R"({"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"debug"}})");
+    out->lines.clear();
+    out->routes.clear();
+    out->released = 0;
+  }
+
+  void line(const std::string& text) {
+    caf::anon_send(client, line_atom::value, text);
+    run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixtures_fixture,
+                  "the progress fixture sends its own rising progress "
+                  "on the call's stream, then its answer") {
+  line(
+      R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{},"_meta":{"progressToken":6}}})");
+  for (int i = 0; i < 10; ++i)
+    advance(50ms);
+  REQUIRE(out->lines.size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(out->lines[i].find(R"("method":"notifications/progress")") !=
+          std::string::npos);
+    CHECK(out->lines[i].find(R"("progressToken":6)") != std::string::npos);
+  }
+  CHECK(out->lines[3].find(R"("id":6,"result")") != std::string::npos);
+  CHECK(out->routes ==
+        std::vector<std::string>{"about 6", "about 6", "about 6", "answer 6"});
+  CHECK(out->released == 1);
+}
+
+TEST_CASE_FIXTURE(fixtures_fixture, "the logging fixture's messages come before its "
+                                    "answer") {
+  line(
+      R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"test_tool_with_logging","arguments":{}}})");
+  for (int i = 0; i < 10; ++i)
+    advance(50ms);
+  REQUIRE(out->lines.size() == 4);
+  CHECK(out->lines[0].find(R"("method":"notifications/message")") != std::string::npos);
+  CHECK(out->lines[3].find(R"("id":7,"result")") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixtures_fixture,
+                  "the sampling fixture asks the client on the call's "
+                  "stream and answers with what the client said") {
+  line(
+      R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"test_sampling","arguments":{"prompt":"hi"}}})");
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->lines[0].find(R"("method":"sampling/createMessage")") !=
+        std::string::npos);
+  CHECK(out->routes == std::vector<std::string>{"about 8"});
+  CHECK(out->lines[0].find(R"("id":"warren-1")") != std::string::npos);
+  line(
+      R"({"jsonrpc":"2.0","id":"warren-1","result":{"role":"assistant","content":{"type":"text","text":"from the model"},"model":"m","stopReason":"endTurn"}})");
+  REQUIRE(out->lines.size() == 2);
+  CHECK(out->lines[1].find(R"("id":8,"result")") != std::string::npos);
+  CHECK(out->lines[1].find("from the model") != std::string::npos);
+  CHECK(out->released == 2); // the call and the client's answer
+  // The timeout that was set for the question finds the call answered.
+  advance(6s);
+  CHECK(out->lines.size() == 2);
+}
+
+TEST_CASE("the elicitation fixture answers with an error result when the client did "
+          "not declare elicitation") {
+  fixtures_fixture f{"{}"};
+  f.line(
+      R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"test_elicitation","arguments":{"message":"who?"}}})");
+  REQUIRE(f.out->lines.size() == 1);
+  CHECK(f.out->lines[0].find(R"("isError":true)") != std::string::npos);
+  CHECK(f.out->lines[0].find("elicitation") != std::string::npos);
+}
