@@ -289,6 +289,7 @@ void handle_line(session_ptr self, const std::string& line) {
               if (auto dispatcher = st.dispatcher(); dispatcher && i->second.call)
                 self->send(dispatcher, cancel_atom::value, i->second.call);
               st.pending.erase(i);
+              st.out->drop(cancel.request_id_json);
             }
             finish_line(self);
           },

@@ -26,6 +26,9 @@ public:
   /// Sends a notification about request `about_id_json` (its progress, a log message
   /// while it runs); "" when it concerns no request.
   virtual void notify(const std::string& about_id_json, std::string line) = 0;
+  /// Request `id_json` was cancelled and gets no answer (a transport that holds an
+  /// exchange open for it can end it).
+  virtual void drop(const std::string&) {}
   /// One input line has been handled completely; the transport may read another.
   virtual void release() = 0;
 };

@@ -322,26 +322,32 @@ private:
                std::to_string(static_cast<uint64_t>(server_->cfg.rate_session)) +
                " per second); retry after " + std::to_string(retry) + " s",
            retry});
-    if (!ex.session->out->take_credit(server_->cfg.max_in_flight))
-      return refuse({429, -32000,
-                     "this session has " + std::to_string(server_->cfg.max_in_flight) +
-                         " requests in flight (server.max_in_flight); wait for their "
-                         "answers",
-                     1});
     if (msg.kind != message_kind::request) {
-      // Notifications and the client's responses get no answer of their own.
+      // Notifications (a cancel above all) and the client's answers to warren's own
+      // questions get no answer of their own, and are never refused for the calls
+      // in flight: they are how those end.
       caf::anon_send(ex.session->actor, line_atom::value, std::move(request_.body()));
       return reply(202, {});
     }
-    if (!ex.session->out->expect(msg.id_json,
-                                 std::make_shared<sink>(shared_from_this()))) {
-      ex.session->out->release();
+    using admission = http_session_output::admission;
+    switch (ex.session->out->expect(msg.id_json,
+                                    std::make_shared<sink>(shared_from_this()),
+                                    server_->cfg.max_in_flight)) {
+    case admission::admitted:
+      break;
+    case admission::duplicate_id:
       return reply(400,
                    make_error_response(
                        msg.id_json,
                        make_error(ec::invalid_request,
                                   "request id " + msg.id_json +
                                       " is already in use by a request in flight")));
+    case admission::full:
+      return refuse({429, -32000,
+                     "this session has " + std::to_string(server_->cfg.max_in_flight) +
+                         " requests in flight (server.max_in_flight); wait for their "
+                         "answers",
+                     1});
     }
     exchange_ = std::move(ex);
     caf::anon_send(exchange_->session->actor, line_atom::value,
@@ -396,23 +402,36 @@ private:
         return; // the client takes only JSON: notifications are dropped
       if (!ex.streaming) {
         ex.streaming = true;
-        open_sse();
+        open_sse(ex.new_session ? ex.session->id : std::string{});
       }
       return queue_chunk(sse_event(line));
     }
-    if (ex.new_session && is_error_answer(line) &&
-        server_->sessions.remove(ex.session->id))
-      caf::anon_send(ex.session->actor, eof_atom::value);
-    if (ex.streaming || !ex.json_ok) {
+    // A failed initialize leaves no session behind, and names none.
+    if (ex.new_session && !line.empty() && is_error_answer(line)) {
+      if (server_->sessions.remove(ex.session->id))
+        caf::anon_send(ex.session->actor, eof_atom::value);
+      ex.new_session = false;
+    }
+    auto named = ex.new_session ? ex.session->id : std::string{};
+    if (line.empty()) {
+      // The request was cancelled: no answer will come. An empty event stream (or
+      // 204 for a client that takes only JSON) ends the exchange.
+      if (!ex.streaming && ex.sse_ok)
+        open_sse(named);
+      if (ex.streaming || ex.sse_ok)
+        queue_last_chunk();
+      else
+        queue_message(make_response(204, {}));
+    } else if (ex.streaming || !ex.json_ok) {
       if (!ex.streaming)
-        open_sse();
+        open_sse(named);
       queue_chunk(sse_event(line));
       queue_last_chunk();
     } else {
       auto res = make_response(200, std::move(line));
-      if (ex.new_session)
+      if (!named.empty())
         res->set(beast::string_view{session_header.data(), session_header.size()},
-                 ex.session->id);
+                 named);
       queue_message(std::move(res));
     }
     exchange_.reset();
@@ -465,10 +484,14 @@ private:
     });
   }
 
-  void open_sse() {
+  // The head of an event stream; `session_id` (a new session's) is named in it.
+  void open_sse(const std::string& session_id = {}) {
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok,
                                                                   request_.version());
     res->set(http::field::server, "warren");
+    if (!session_id.empty())
+      res->set(beast::string_view{session_header.data(), session_header.size()},
+               session_id);
     res->set(http::field::content_type, "text/event-stream");
     res->set(http::field::cache_control, "no-cache");
     res->set("X-Accel-Buffering", "no"); // nginx passes events on at once

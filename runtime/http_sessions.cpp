@@ -32,16 +32,20 @@ void http_session_output::notify(const std::string& about_id_json, std::string l
     sink->push(std::move(line), false);
 }
 
-void http_session_output::release() {
-  std::lock_guard<std::mutex> guard{mutex_};
-  if (in_flight_ > 0)
-    --in_flight_;
+void http_session_output::drop(const std::string& id_json) {
+  respond(id_json, {});
 }
 
-bool http_session_output::expect(const std::string& id_json,
-                                 std::shared_ptr<http_sink> sink) {
+http_session_output::admission
+http_session_output::expect(const std::string& id_json, std::shared_ptr<http_sink> sink,
+                            std::size_t limit) {
   std::lock_guard<std::mutex> guard{mutex_};
-  return waiting_.emplace(id_json, std::move(sink)).second;
+  if (waiting_.count(id_json) > 0)
+    return admission::duplicate_id;
+  if (waiting_.size() >= limit)
+    return admission::full;
+  waiting_.emplace(id_json, std::move(sink));
+  return admission::admitted;
 }
 
 void http_session_output::open_stream(std::shared_ptr<http_sink> sink) {
@@ -76,17 +80,9 @@ bool http_session_output::has_stream() const {
   return stream_ != nullptr;
 }
 
-bool http_session_output::take_credit(std::size_t limit) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  if (in_flight_ >= limit)
-    return false;
-  ++in_flight_;
-  return true;
-}
-
 std::size_t http_session_output::in_flight() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return in_flight_;
+  return waiting_.size();
 }
 
 http_session::http_session(std::string id, session_actor actor,

@@ -33,11 +33,17 @@ class http_session_output : public session_output {
 public:
   void respond(const std::string& id_json, std::string line) override;
   void notify(const std::string& about_id_json, std::string line) override;
-  void release() override;
+  /// Reading credit is stdio's: over HTTP the requests awaiting answers are counted.
+  void release() override {}
+  /// A cancelled request gets no answer: its POST ends empty.
+  void drop(const std::string& id_json) override;
 
-  /// Routes the lines of request `id_json` to `sink` until its answer. False when
-  /// that id is already waiting in this session (the client reused it).
-  bool expect(const std::string& id_json, std::shared_ptr<http_sink> sink);
+  enum class admission { admitted, duplicate_id, full };
+  /// Routes the lines of request `id_json` to `sink` until its answer; refused when
+  /// that id is already waiting in this session (the client reused it), or when
+  /// `limit` requests await their answers.
+  admission expect(const std::string& id_json, std::shared_ptr<http_sink> sink,
+                   std::size_t limit);
   /// Makes `sink` the session's GET stream (a previous one is told it ended).
   void open_stream(std::shared_ptr<http_sink> sink);
   /// The GET stream `sink` ended (its client went away); a newer one stays.
@@ -45,16 +51,13 @@ public:
   /// Ends the GET stream, if one is open (the session ended).
   void end_stream();
   bool has_stream() const;
-  /// Takes one unit of the session's in-flight budget; false when `limit` are taken.
-  bool take_credit(std::size_t limit);
-  /// Requests handed to the session whose work has not ended.
+  /// Requests of the session that await their answers.
   std::size_t in_flight() const;
 
 private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<http_sink>> waiting_;
   std::shared_ptr<http_sink> stream_;
-  std::size_t in_flight_ = 0;
 };
 
 /// One MCP session over HTTP.

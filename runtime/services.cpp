@@ -48,10 +48,20 @@ int64_t scheduler_threads(const settings& cfg) {
   return static_cast<int64_t>(threads);
 }
 
-// Sends key prefixes to every cache shard there is.
+// A peer's write: drops the keys from the shared L2 first, then from every shard.
+// The L2 goes first so that a shard's next miss cannot refill itself from a stale L2
+// entry. And this instance's own L2 fills, sent before, land before this delete: a
+// fill that raced the peer's own L2 delete (a list this instance fetched just before
+// the peer's write) would otherwise outlive it. Runs on the listener's thread, which
+// may wait.
 void invalidate_everywhere(caf::actor_system& sys,
                            const std::vector<caf::atom_value>& names,
                            const std::vector<std::string>& prefixes) {
+  if (auto l2 = sys.registry().get<l2_actor>(service_name::l2)) {
+    caf::scoped_actor self{sys};
+    self->request(l2, std::chrono::seconds{1}, invalidate_atom::value, prefixes)
+        .receive([](uint64_t) {}, [](caf::error&) {});
+  }
   for (auto name : names)
     if (auto shard = sys.registry().get<cache_actor>(name))
       caf::anon_send(shard, invalidate_atom::value, prefixes);

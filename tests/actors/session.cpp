@@ -27,6 +27,9 @@ struct capture_output : session_output {
     routes.push_back("about " + about_id_json);
     lines.push_back(std::move(line));
   }
+  void drop(const std::string& id_json) override {
+    routes.push_back("dropped " + id_json);
+  }
   void release() override { ++released; }
   bool saw(const std::string& needle) const {
     for (auto& l : lines)
@@ -152,6 +155,7 @@ TEST_CASE_FIXTURE(fixture, "a cancelled call is never answered, even when its re
       R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
   answer(true, R"({"content":[],"isError":false})");
   CHECK(out->lines.empty());
+  CHECK(out->routes == std::vector<std::string>{"dropped 7"}); // its exchange may end
   CHECK(out->released == 2); // the cancel line, then the call once its work ended
 }
 
