@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -777,26 +778,40 @@ TEST_CASE("HTTP: off loopback the right bearer token is let in") {
 
 // --- limits ------------------------------------------------------------------------
 
-TEST_CASE("HTTP: a session over http.rate_session is refused with 429 and "
-          "Retry-After") {
-  auto w = launch_http({"--http-rate-session", "1"});
-  http_probe probe{"127.0.0.1", w.port};
-  auto session = open_session(probe, w);
+namespace {
+
+// Sends up to 20 requests at once (`body(i)`) until one is refused for its rate;
+// every other must pass. The refusal must name `setting` and say when to retry.
+void check_rate_refusal(http_probe& probe, const http_warren& w,
+                        const std::function<std::string(int)>& body,
+                        const warren::http_fields& headers,
+                        const std::string& setting) {
   std::optional<http_probe_response> refused;
   for (int i = 0; i < 20 && !refused; ++i) {
-    auto r = post(probe, w, request_body(100 + i, "ping"), mcp_headers(session));
+    auto r = post(probe, w, body(i), headers);
     if (r.status == 429)
       refused = std::move(r);
     else
       CHECK_MESSAGE(r.status == 200, r.body);
   }
-  REQUIRE_MESSAGE(refused, "20 requests at once never met the rate limit of 1/s");
+  REQUIRE_MESSAGE(refused, "20 requests at once never met the limit " << setting);
   check_refusal(*refused, 429, -32000);
-  CHECK_MESSAGE(refused->body.find("http.rate_session") != std::string::npos,
-                refused->body);
+  CHECK_MESSAGE(refused->body.find(setting) != std::string::npos, refused->body);
   auto retry = refused->header("Retry-After");
   REQUIRE_MESSAGE(retry, "no Retry-After header");
   CHECK(std::stoi(*retry) >= 1);
+}
+
+} // namespace
+
+TEST_CASE("HTTP: a session over http.rate_session is refused with 429 and "
+          "Retry-After") {
+  auto w = launch_http({"--http-rate-session", "1"});
+  http_probe probe{"127.0.0.1", w.port};
+  auto session = open_session(probe, w);
+  check_rate_refusal(
+      probe, w, [](int i) { return request_body(100 + i, "ping"); },
+      mcp_headers(session), "http.rate_session");
   // Other sessions have their own budget.
   http_probe other{"127.0.0.1", w.port};
   auto second = open_session(other, w);
@@ -807,21 +822,9 @@ TEST_CASE("HTTP: a session over http.rate_session is refused with 429 and "
 TEST_CASE("HTTP: requests over http.rate_global are refused with 429 and Retry-After") {
   auto w = launch_http({"--http-rate-global", "1"});
   http_probe probe{"127.0.0.1", w.port};
-  std::optional<http_probe_response> refused;
-  for (int i = 0; i < 20 && !refused; ++i) {
-    auto r = post(probe, w, initialize_body, mcp_headers());
-    if (r.status == 429)
-      refused = std::move(r);
-    else
-      CHECK_MESSAGE(r.status == 200, r.body);
-  }
-  REQUIRE_MESSAGE(refused, "20 requests at once never met the global rate of 1/s");
-  check_refusal(*refused, 429, -32000);
-  CHECK_MESSAGE(refused->body.find("http.rate_global") != std::string::npos,
-                refused->body);
-  auto retry = refused->header("Retry-After");
-  REQUIRE_MESSAGE(retry, "no Retry-After header");
-  CHECK(std::stoi(*retry) >= 1);
+  check_rate_refusal(
+      probe, w, [](int) { return std::string{initialize_body}; }, mcp_headers(),
+      "http.rate_global");
   // The health probes are not rate-limited.
   auto health = send(probe, w, "GET", "/healthz", {});
   CHECK(health.status == 200);
