@@ -234,7 +234,10 @@ void fetch_for_cache(dispatcher_ptr self, cache_actor shard, op_ptr op,
 // Answers from the key's shard, or fetches (once for all concurrent misses) and fills.
 void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan budget,
                 done_fn done) {
-  self->request(shard, budget, lookup_atom::value, op->cache_key)
+  // No timeout: a shard answers at once (a join waits for a fetch that has its own
+  // deadline), and CAF 0.17 would keep every request's timeout in its clock until it
+  // fires, a cost per cached call (see the session's sweep).
+  self->request(shard, caf::infinite, lookup_atom::value, op->cache_key)
       .then(
           [=](cache_answer& answer) {
             if (answer.hit)

@@ -88,6 +88,54 @@ bool answer(session_ptr self, const std::string& id_json, const std::string& lin
   return true;
 }
 
+// Calls wait for the dispatcher without a CAF request timeout: CAF 0.17 keeps each
+// request's timeout in its clock until it fires, even when the answer came long
+// before, so at thousands of calls a second the clock's table (memory) and its thread
+// (CPU) grew with every call (measured: peak RSS 75 MB against 36 MB over 150000
+// cached calls at 64 in flight, with 30 s against 2 s timeouts). One sweep a second
+// answers the calls past their deadline instead.
+void arm_sweep(session_ptr self) {
+  if (self->state.sweeping)
+    return;
+  self->state.sweeping = true;
+  self->delayed_send(self, std::chrono::seconds{1}, sweep_atom::value);
+}
+
+void sweep(session_ptr self) {
+  auto& st = self->state;
+  st.sweeping = false;
+  auto now = self->clock().now();
+  std::vector<std::string> late;
+  for (auto& [id, p] : st.pending)
+    if (p.deadline && *p.deadline <= now)
+      late.push_back(id);
+  for (auto& id : late) {
+    auto& p = st.pending[id];
+    auto call = p.call;
+    auto tool = p.tool;
+    record(self, "tools/call", tool, request_outcome::tool_error, p.started, 0, call);
+    st.abandoned.insert(call);
+    if (auto dispatcher = st.dispatcher())
+      self->send(dispatcher, cancel_atom::value, call);
+    answer(self, id,
+           make_result(id, tool_catalog::failure("warren could not complete " + tool +
+                                                 ": no answer within its time limit; "
+                                                 "try again")
+                               .json));
+    finish_line(self);
+  }
+  for (auto& [id, p] : st.pending)
+    if (p.deadline) {
+      arm_sweep(self);
+      break;
+    }
+}
+
+// True (once) for a call the sweep already answered.
+bool abandoned(session_ptr self, uint64_t call) {
+  return self->state.abandoned.erase(call) > 0;
+}
+
 void start_call(session_ptr self, call_action call) {
   auto& st = self->state;
   if (st.pending.count(call.id_json) > 0) {
@@ -132,9 +180,13 @@ void start_call(session_ptr self, call_action call) {
   tool_call request{std::move(call.tool), std::move(call.arguments_json), call_id, {}};
   if (!call.progress_token_json.empty())
     request.progress = caf::actor_cast<progress_actor>(self);
-  self->request(dispatcher, wait, call_atom::value, std::move(request), budget)
+  st.pending[id].deadline = self->clock().now() + wait;
+  arm_sweep(self);
+  self->request(dispatcher, caf::infinite, call_atom::value, std::move(request), budget)
       .then(
           [self, id, tool, call_id](tool_result& result) {
+            if (abandoned(self, call_id))
+              return;
             auto i = self->state.pending.find(id);
             if (i != self->state.pending.end()) {
               auto started = i->second.started;
@@ -158,6 +210,8 @@ void start_call(session_ptr self, call_action call) {
             finish_line(self);
           },
           [self, id, tool, call_id](caf::error& err) {
+            if (abandoned(self, call_id))
+              return;
             auto code = code_of(err);
             auto refused = code == ec::invalid_params || code == ec::unknown_tool;
             log_for(call_id, spdlog::level::debug, "tools/call {} failed: {}", tool,
@@ -363,6 +417,7 @@ session_impl_actor::behavior_type session(session_ptr self,
           return;
         }
       },
+      [self](sweep_atom) { sweep(self); },
       [self](step_atom, uint64_t call, const std::string& id_json,
              const std::string& line, bool last) {
         auto& st = self->state;

@@ -2,8 +2,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor_clock.hpp>
 
@@ -35,6 +37,8 @@ public:
 
 /// A timed step of a conformance fixture tool: (call number, request id, line, last).
 using step_atom = caf::atom_constant<caf::atom("step")>;
+/// The session's once-a-second look for calls past their deadline.
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 /// Finds the current dispatcher (it may have been restarted).
 using dispatcher_lookup = std::function<dispatcher_actor()>;
@@ -60,7 +64,8 @@ struct session_config {
 using session_impl_actor = session_actor::extend<
     caf::reacts_to<deadline_atom>,
     caf::reacts_to<progress_atom, uint64_t, uint64_t, uint64_t, std::string>,
-    caf::reacts_to<step_atom, uint64_t, std::string, std::string, bool>>;
+    caf::reacts_to<step_atom, uint64_t, std::string, std::string, bool>,
+    caf::reacts_to<sweep_atom>>;
 
 struct session_state {
   static inline const char* name = "session";
@@ -73,6 +78,8 @@ struct session_state {
     /// The last progress sent and its total: each notification must go higher.
     uint64_t progress = 0;
     uint64_t total = 1;
+    /// When the session stops waiting for the dispatcher (none: it does not).
+    std::optional<caf::actor_clock::time_point> deadline;
   };
 
   std::shared_ptr<const tool_catalog> catalog;
@@ -86,6 +93,10 @@ struct session_state {
   /// tools/call request they serve.
   std::unordered_map<std::string, std::string> asked;
   uint64_t next_ask = 0;
+  /// Calls answered by the sweep because the dispatcher never did: should its answer
+  /// still come, it is dropped and its line's credit is not given back twice.
+  std::unordered_set<uint64_t> abandoned;
+  bool sweeping = false; ///< a sweep is scheduled
   /// Lines whose work is still running; each holds one unit of reading credit.
   std::size_t running = 0;
   bool closing = false;

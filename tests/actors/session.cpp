@@ -379,3 +379,28 @@ TEST_CASE("the elicitation fixture answers with an error result when the client 
   CHECK(f.out->lines[0].find(R"("isError":true)") != std::string::npos);
   CHECK(f.out->lines[0].find("elicitation") != std::string::npos);
 }
+
+TEST_CASE_FIXTURE(fixture, "a call the dispatcher never answers is answered once its "
+                           "deadline passed, and a late answer is dropped") {
+  line(call_line); // request_timeout is 30 s by default: the deadline is 31 s away
+  advance(std::chrono::seconds{20});
+  CHECK(out->lines.empty());
+  for (int i = 0; i < 15; ++i)
+    advance(std::chrono::seconds{1});
+  REQUIRE(out->lines.size() == 1);
+  CHECK(out->lines[0].find(R"("id":7)") != std::string::npos);
+  CHECK(out->lines[0].find(R"("isError":true)") != std::string::npos);
+  CHECK(out->lines[0].find("time limit") != std::string::npos);
+  CHECK(out->released == 1);
+  // The dispatcher was told to stop the call's work.
+  auto& st =
+      dynamic_cast<
+          caf::stateful_actor<fake_dispatcher_state, fake_dispatcher_actor::base>&>(
+          *caf::actor_cast<caf::abstract_actor*>(fake))
+          .state;
+  CHECK(st.cancels.size() == 1);
+  // Its answer, should it still come, changes nothing.
+  answer(true, R"({"content":[],"isError":false})");
+  CHECK(out->lines.size() == 1);
+  CHECK(out->released == 1);
+}
