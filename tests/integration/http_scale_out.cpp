@@ -141,7 +141,9 @@ struct cluster {
     auto path = dir + "/nginx.conf";
     std::ofstream{path} << config;
     auto started =
-        warren::subprocess::spawn({nginx_binary(), "-c", path, "-g", "daemon off;"});
+        // One process, in the foreground: nothing outlives the test.
+        warren::subprocess::spawn(
+            {nginx_binary(), "-c", path, "-g", "daemon off; master_process off;"});
     REQUIRE_MESSAGE(started, warren::message_of(started.error()));
     nginx = std::move(*started);
     // nginx listens once it has read its configuration.
@@ -156,8 +158,10 @@ struct cluster {
   }
 
   ~cluster() {
-    if (nginx)
+    if (nginx) {
       ::kill(nginx->pid(), SIGTERM);
+      nginx->wait(std::chrono::seconds{10});
+    }
     nginx.reset();
     instances.clear();
     std::error_code ec;
