@@ -986,6 +986,23 @@ caf::error validate(settings& s) {
   }
 }
 
+std::vector<std::string> setting_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = std::min(text.find(',', start), text.size());
+    auto item = std::string_view{text}.substr(start, end - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
+    if (!item.empty())
+      items.emplace_back(item);
+    start = end + 1;
+  }
+  return items;
+}
+
 std::string to_toml(const settings& s) {
   std::string out;
   std::string current_section;

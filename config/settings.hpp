@@ -159,6 +159,10 @@ std::optional<std::string> setting_value(const settings& s, const std::string& k
 /// Checks ranges and relations and fills `s.management`. The error names the key.
 caf::error validate(settings& s);
 
+/// The items of a comma-separated setting (cache.warm_vhosts, http.allowed_hosts, ...),
+/// without the blanks around them; empty items are dropped.
+std::vector<std::string> setting_list(const std::string& text);
+
 /// The settings as TOML, with the password replaced by "***".
 std::string to_toml(const settings& s);
 

@@ -127,22 +127,12 @@ void raise_file_limit() {
   }
 }
 
-std::vector<std::string> comma_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos)
-      end = text.size();
-    auto item = text.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
+// Hosts and origins are compared without case; the allow-list holds them lower case.
+std::vector<std::string> lower_list(const std::string& text) {
+  auto items = setting_list(text);
+  for (auto& item : items)
     for (auto& c : item)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!item.empty())
-      items.push_back(item);
-    start = end + 1;
-  }
   return items;
 }
 
@@ -174,9 +164,9 @@ caf::expected<http_server_config> http_config_of(const settings& cfg) {
     return token.error();
   hc.token = std::move(*token);
   hc.allowed = default_allow_list(hc.host, hc.port);
-  for (auto& host : comma_list(cfg.http_allowed_hosts))
+  for (auto& host : lower_list(cfg.http_allowed_hosts))
     hc.allowed.hosts.push_back(host);
-  for (auto& origin : comma_list(cfg.http_allowed_origins))
+  for (auto& origin : lower_list(cfg.http_allowed_origins))
     hc.allowed.origins.push_back(origin);
   hc.max_body_bytes = cfg.max_line_bytes;
   hc.max_in_flight = cfg.max_in_flight;

@@ -94,15 +94,7 @@ std::string instance_id() {
 void warm_cache(caf::actor_system& sys, const settings& cfg) {
   if (cfg.cache_ttl_lists == 0)
     return;
-  std::vector<std::string> vhosts;
-  std::size_t start = 0;
-  while (start <= cfg.cache_warm_vhosts.size()) {
-    auto comma = cfg.cache_warm_vhosts.find(',', start);
-    auto end = comma == std::string::npos ? cfg.cache_warm_vhosts.size() : comma;
-    if (end > start)
-      vhosts.push_back(cfg.cache_warm_vhosts.substr(start, end - start));
-    start = end + 1;
-  }
+  auto vhosts = setting_list(cfg.cache_warm_vhosts);
   auto dispatch = sys.registry().get<dispatcher_actor>(dispatcher_name);
   if (dispatch)
     sys.spawn(cache_warmer, dispatch, std::move(vhosts),

@@ -634,6 +634,14 @@ TEST_CASE("settings: http.session_prefix takes only a short run of safe characte
         load_settings(std::nullopt, env_of({{"WARREN_HTTP_SESSION_PREFIX", bad}}), {}));
 }
 
+TEST_CASE(
+    "settings: a comma-separated setting's items come without blanks or empties") {
+  CHECK(setting_list("") == std::vector<std::string>{});
+  CHECK(setting_list("/,prod") == std::vector<std::string>{"/", "prod"});
+  CHECK(setting_list(" a.example.com:80 ,,\tB:1 , ") ==
+        std::vector<std::string>{"a.example.com:80", "B:1"});
+}
+
 TEST_CASE("settings: server.metrics must be HOST:PORT") {
   for (const char* bad : {"9464", ":9464", "localhost:", "h:0", "h:70000", "h:12x"}) {
     auto s = load_settings(std::nullopt, env_of({{"WARREN_METRICS", bad}}), {});
