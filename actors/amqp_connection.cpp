@@ -23,6 +23,8 @@ amqp_connection(amqp_actor::stateful_pointer<amqp_connection_state> self,
             return client.publish(request.publish, timeout);
           case amqp_request::kind::publish_batch:
             return client.publish_batch(request.batch, request.window, timeout);
+          case amqp_request::kind::publish_each:
+            return client.publish_each(request.batch, request.window, timeout);
           case amqp_request::kind::get:
             break;
           }

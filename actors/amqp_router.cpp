@@ -14,6 +14,7 @@ std::string vhost_of(const amqp_request& request) {
   case amqp_request::kind::publish:
     return request.publish.vhost;
   case amqp_request::kind::publish_batch:
+  case amqp_request::kind::publish_each:
     return request.batch.empty() ? std::string{"/"} : request.batch.front().vhost;
   case amqp_request::kind::get:
     break;

@@ -57,34 +57,61 @@ void answer(cache_shard_state::flight& f, const tool_result& result) {
   f.waiters.clear();
 }
 
+// Starts the fetch that the fresh lookups queued behind a finished one share: they
+// join the key's current flight, which began after they came (the finished one was
+// orphaned before it started), or the first of them leads a new one.
+void start_next(cache_shard_state& st, const std::string& key,
+                std::vector<caf::typed_response_promise<cache_answer>> next,
+                caf::actor_clock::time_point now) {
+  if (next.empty())
+    return;
+  auto i = st.flights.find(key);
+  if (i == st.flights.end()) {
+    auto id = st.next_flight++;
+    next.front().deliver(cache_answer{false, {}, id});
+    next.erase(next.begin());
+    --st.joins; // counted as a join when it queued; it fetches after all
+    i = st.flights.emplace(key, cache_shard_state::flight{id, now, {}, {}}).first;
+  }
+  auto& waiters = i->second.waiters;
+  waiters.insert(waiters.end(), next.begin(), next.end());
+}
+
 } // namespace
 
 cache_shard_state::~cache_shard_state() {
   auto gone = [] { return make_error(ec::cancelled, "the cache shard stopped"); };
+  auto fail = [&](flight& f) {
+    for (auto* parked : {&f.waiters, &f.next})
+      for (auto& waiter : *parked)
+        waiter.deliver(gone());
+  };
   for (auto& [key, f] : flights)
-    for (auto& waiter : f.waiters)
-      waiter.deliver(gone());
+    fail(f);
   for (auto& [id, f] : orphans)
-    for (auto& waiter : f.waiters)
-      waiter.deliver(gone());
+    fail(f);
 }
 
 cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
   self->state.cfg = cfg;
   self->state.map.set_limits(cfg.limits);
   return {
-      [self](lookup_atom, const std::string& key) -> caf::result<cache_answer> {
+      [self](lookup_atom, const std::string& key,
+             bool fresh) -> caf::result<cache_answer> {
         auto& st = self->state;
         auto now = self->clock().now();
-        if (auto value = st.map.get(key, now))
+        if (fresh)
+          st.map.count_miss();
+        else if (auto value = st.map.get(key, now))
           return cache_answer{true, tool_result{false, std::move(*value)}, 0};
         auto i = st.flights.find(key);
         if (i != st.flights.end() && now - i->second.started < st.cfg.max_flight) {
-          // A join: served by the leader's fetch, no backend call of its own. The
-          // map has counted it as a miss; joins tells how many misses were these.
+          // A join: served by the leader's fetch (or, fresh, by the next one), no
+          // backend call of its own. The map has counted it as a miss; joins tells
+          // how many misses were these.
           ++st.joins;
           auto promise = self->make_response_promise<cache_answer>();
-          i->second.waiters.push_back(promise);
+          (fresh ? i->second.next : i->second.waiters).push_back(promise);
           return promise;
         }
         if (i != st.flights.end()) { // the fetch took too long: let a new one lead
@@ -93,7 +120,7 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           st.orphans.emplace(stale.id, std::move(stale));
         }
         auto id = st.next_flight++;
-        st.flights.emplace(key, cache_shard_state::flight{id, now, {}});
+        st.flights.emplace(key, cache_shard_state::flight{id, now, {}, {}});
         return cache_answer{false, {}, id};
       },
       [self](fill_atom, const std::string& key, const tool_result& result,
@@ -104,7 +131,9 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
             i != st.flights.end() && i->second.id == id) {
           auto began = i->second.started;
           answer(i->second, result);
+          auto next = std::move(i->second.next);
           st.flights.erase(i);
+          start_next(st, key, std::move(next), now);
           if (result.is_error || ttl.count() <= 0)
             return false;
           if (now - began >= st.cfg.max_flight) // given up on: too old to keep
@@ -125,7 +154,9 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         }
         if (auto o = st.orphans.find(id); o != st.orphans.end()) {
           answer(o->second, result); // they asked before the write: not stored
+          auto next = std::move(o->second.next);
           st.orphans.erase(o);
+          start_next(st, key, std::move(next), now);
         }
         return false;
       },

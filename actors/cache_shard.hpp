@@ -36,6 +36,8 @@ struct cache_shard_state {
     uint64_t id = 0;
     caf::actor_clock::time_point started;
     std::vector<caf::typed_response_promise<cache_answer>> waiters;
+    /// Fresh lookups that came while this fetch ran: they share the next one.
+    std::vector<caf::typed_response_promise<cache_answer>> next;
   };
 
   /// The settle window of the latest write under a prefix.
@@ -67,6 +69,12 @@ struct cache_shard_state {
 /// whose fetch began inside a settle window is kept only until the window ends, and
 /// its fill answers false: true means kept for the full time to live asked for, so
 /// that the caller may share it with a second-level cache.
+///
+/// A fresh lookup (time to live 0) never takes a stored value and never joins a fetch
+/// that began before it: while one runs, fresh lookups of its key queue for the next,
+/// which starts when it fills (the first of them leads it, the others wait for it). So
+/// N clients asking at once cost one fetch at a time, not N, and each answer was
+/// fetched after its question came.
 cache_actor::behavior_type
 cache_shard(cache_actor::stateful_pointer<cache_shard_state> self,
             cache_shard_config cfg);

@@ -39,7 +39,45 @@ caf::error saturated(const pool_config& cfg, bool call_deadline) {
                         "size");
 }
 
-// The call on connection `addr` ended with `outcome`: answer its caller and put the
+template <class P>
+using callers_of = std::vector<typename pool_state<P>::caller>;
+
+template <class P>
+void deliver(typename pool_state<P>::caller& c,
+             caf::expected<typename P::response> outcome) {
+  if (c.answered)
+    return;
+  c.answered = true;
+  if (outcome)
+    c.promise.deliver(std::move(*outcome));
+  else
+    c.promise.deliver(std::move(outcome.error()));
+}
+
+// Answers the callers of one request: `outcome` itself, or for a merged request
+// each caller's own part of it.
+template <class P>
+void answer_callers(callers_of<P>& callers,
+                    caf::expected<typename P::response> outcome) {
+  if (callers.size() == 1) {
+    deliver<P>(callers.front(), std::move(outcome));
+    return;
+  }
+  if constexpr (request_merging<P>::enabled) {
+    auto parts = request_merging<P>::split(outcome, callers.size());
+    for (std::size_t i = 0; i < callers.size(); ++i)
+      deliver<P>(callers[i], std::move(parts[i]));
+  }
+}
+
+// Every caller still waiting gets `err`.
+template <class P>
+void fail_callers(callers_of<P>& callers, const caf::error& err) {
+  for (auto& c : callers)
+    deliver<P>(c, err);
+}
+
+// The call on connection `addr` ended with `outcome`: answer its callers and put the
 // connection back to work, unless it overran its deadline (then it is still blocked
 // and must never get another request).
 template <class P>
@@ -48,14 +86,11 @@ void finish(pool_ptr<P> self, const caf::actor_addr& addr,
   auto& st = self->state;
   auto i = st.busy.find(addr);
   if (i == st.busy.end())
-    return; // it died, and its caller was answered then
+    return; // it died, and its callers were answered then
   auto call = std::move(i->second);
   st.busy.erase(i);
   auto overran = !outcome && outcome.error() == caf::sec::request_timeout;
-  if (outcome)
-    call.promise.deliver(std::move(*outcome));
-  else
-    call.promise.deliver(std::move(outcome.error()));
+  answer_callers<P>(call.callers, std::move(outcome));
   if (overran) {
     ++st.counters.broken;
     self->demonitor(addr);
@@ -70,16 +105,14 @@ void finish(pool_ptr<P> self, const caf::actor_addr& addr,
   serve_waiters<P>(self);
 }
 
-// Sends `request` over `conn`; finish() delivers the answer to `promise`.
+// Sends `request` over `conn`; finish() answers its callers.
 template <class P>
 void run_on(pool_ptr<P> self, typename pool_state<P>::member conn,
-            typename P::request request, caf::timespan budget,
-            typename pool_state<P>::promise_type promise) {
+            typename P::request request, caf::timespan budget, callers_of<P> callers) {
   auto addr = conn.handle.address();
   auto handle = conn.handle;
-  self->state.busy.emplace(
-      addr, typename pool_state<P>::busy_connection{std::move(conn), request.call,
-                                                    std::move(promise)});
+  self->state.busy.emplace(addr, typename pool_state<P>::busy_connection{
+                                     std::move(conn), std::move(callers)});
   self->request(handle, budget + grace, P::atom::value, std::move(request), budget)
       .then(
           [self, addr](typename P::response& response) {
@@ -103,7 +136,8 @@ caf::error cancelled() {
 
 // Stops the work of tool call `call`: a waiting request leaves the queue, a running
 // one has its connection aborted (the connection is not reused: its state after an
-// abort is unknown) and its caller is answered now.
+// abort is unknown) and its caller is answered now. A request merged with others'
+// is not aborted: its caller is answered now, and the others' work goes on.
 template <class P>
 void cancel_call(pool_ptr<P> self, uint64_t call) {
   auto& st = self->state;
@@ -117,9 +151,17 @@ void cancel_call(pool_ptr<P> self, uint64_t call) {
     }
   }
   for (auto i = st.busy.begin(); i != st.busy.end();) {
-    if (i->second.call == call) {
+    auto& callers = i->second.callers;
+    if (callers.size() > 1) {
+      for (auto& c : callers)
+        if (c.call == call && !c.answered) {
+          ++st.counters.cancelled;
+          deliver<P>(c, cancelled());
+        }
+      ++i;
+    } else if (callers.front().call == call) {
       ++st.counters.cancelled;
-      i->second.promise.deliver(cancelled());
+      deliver<P>(callers.front(), cancelled());
       if (i->second.conn.abort)
         i->second.conn.abort->fire();
       self->demonitor(i->first);
@@ -132,6 +174,31 @@ void cancel_call(pool_ptr<P> self, uint64_t call) {
   serve_waiters<P>(self);
 }
 
+// Answers the first waiter if its wait has run out; whether it had.
+template <class P>
+bool expire_first(pool_ptr<P> self, caf::actor_clock::time_point now) {
+  auto& st = self->state;
+  auto& w = st.waiting.front();
+  if (w.wait_until > now)
+    return false;
+  ++st.counters.timed_out;
+  w.promise.deliver(saturated(st.cfg, w.wait_until == w.call_deadline));
+  st.waiting.pop_front();
+  return true;
+}
+
+// Takes the first waiter (whose wait has not run out) off the queue.
+template <class P>
+typename pool_state<P>::waiter take_first(pool_ptr<P> self,
+                                          caf::actor_clock::time_point now) {
+  auto& st = self->state;
+  auto w = std::move(st.waiting.front());
+  st.waiting.pop_front();
+  ++st.counters.waited;
+  st.counters.wait_time += now - w.since;
+  return w;
+}
+
 template <class P>
 void serve_waiters(pool_ptr<P> self) {
   auto& st = self->state;
@@ -139,15 +206,33 @@ void serve_waiters(pool_ptr<P> self) {
     auto now = self->clock().now();
     if (st.idle.empty() && st.total() >= st.cfg.max)
       return;
-    auto w = std::move(st.waiting.front());
-    st.waiting.pop_front();
-    if (w.wait_until <= now) {
-      ++st.counters.timed_out;
-      w.promise.deliver(saturated(st.cfg, w.wait_until == w.call_deadline));
+    if (expire_first<P>(self, now))
       continue;
+    auto w = take_first<P>(self, now);
+    auto request = std::move(w.request);
+    auto deadline = w.call_deadline;
+    callers_of<P> callers;
+    callers.push_back({request.call, std::move(w.promise)});
+    if constexpr (request_merging<P>::enabled) {
+      // The mergeable requests queued right behind this one go with it.
+      using merging = request_merging<P>;
+      std::vector<typename P::request> group;
+      while (merging::mergeable(request) && callers.size() < st.cfg.merge_limit &&
+             !st.waiting.empty()) {
+        if (expire_first<P>(self, now))
+          continue;
+        if (!merging::mergeable(st.waiting.front().request))
+          break;
+        auto more = take_first<P>(self, now);
+        if (group.empty())
+          group.push_back(std::move(request));
+        deadline = std::min(deadline, more.call_deadline);
+        callers.push_back({more.request.call, std::move(more.promise)});
+        group.push_back(std::move(more.request));
+      }
+      if (!group.empty())
+        request = merging::merge(std::move(group));
     }
-    ++st.counters.waited;
-    st.counters.wait_time += now - w.since;
     typename pool_state<P>::member conn;
     if (!st.idle.empty()) {
       conn = std::move(st.idle.back().conn);
@@ -156,8 +241,7 @@ void serve_waiters(pool_ptr<P> self) {
     } else {
       conn = spawn_connection<P>(self);
     }
-    run_on<P>(self, conn, std::move(w.request), w.call_deadline - now,
-              std::move(w.promise));
+    run_on<P>(self, conn, std::move(request), deadline - now, std::move(callers));
   }
 }
 
@@ -229,11 +313,15 @@ actor_status pool_status(pool_ptr<P> self) {
   put("wait_seconds", seconds);
   put("broken", c.broken);
   put("cancelled", c.cancelled);
-  for (auto& [addr, call] : st.busy) {
+  for (auto& [addr, busy] : st.busy) {
     actor_status conn;
-    conn.id = call.conn.handle.id();
+    conn.id = busy.conn.handle.id();
     conn.kind = "connection";
-    conn.state = "busy (call " + std::to_string(call.call) + ")";
+    std::string calls;
+    for (auto& c : busy.callers)
+      calls += (calls.empty() ? "" : ", ") + std::to_string(c.call);
+    conn.state =
+        (busy.callers.size() > 1 ? "busy (calls " : "busy (call ") + calls + ")";
     s.children.push_back(std::move(conn));
   }
   for (auto& idle : st.idle) {
@@ -254,7 +342,7 @@ pool_state<P>::~pool_state() {
   for (auto& w : waiting)
     w.promise.deliver(gone());
   for (auto& [addr, call] : busy) {
-    call.promise.deliver(gone());
+    fail_callers<P>(call.callers, gone());
     caf::anon_send_exit(call.conn.handle, caf::exit_reason::user_shutdown);
   }
   for (auto& c : idle)
@@ -273,9 +361,10 @@ typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config c
     auto& st = self->state;
     if (auto i = st.busy.find(msg.source); i != st.busy.end()) {
       ++st.counters.broken;
-      i->second.promise.deliver(make_error(
-          ec::backend_unreachable,
-          "the " + st.cfg.what + " connection failed during the call; try again"));
+      fail_callers<P>(i->second.callers,
+                      make_error(ec::backend_unreachable,
+                                 "the " + st.cfg.what +
+                                     " connection failed during the call; try again"));
       st.busy.erase(i);
     }
     st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
@@ -293,6 +382,7 @@ typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config c
              caf::timespan budget) -> caf::result<typename P::response> {
         auto& st = self->state;
         ++st.counters.requests;
+        auto call = request.call;
         // A promise marks the request as answered later, so only the branches that
         // answer later make one; reject answers now.
         auto decision = decide(st.idle.size(), st.total(), st.cfg.max,
@@ -305,13 +395,13 @@ typename P::actor::behavior_type connection_pool(pool_ptr<P> self, pool_config c
           st.idle.pop_back();
           ++st.counters.reused;
           auto promise = self->template make_response_promise<typename P::response>();
-          run_on<P>(self, conn, std::move(request), budget, promise);
+          run_on<P>(self, conn, std::move(request), budget, {{call, promise}});
           return promise;
         }
         case pool_decision::grow: {
           auto promise = self->template make_response_promise<typename P::response>();
           run_on<P>(self, spawn_connection<P>(self), std::move(request), budget,
-                    promise);
+                    {{call, promise}});
           return promise;
         }
         case pool_decision::enqueue: {

@@ -13,6 +13,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/pool_policy.hpp"
+#include "protocol/publish_merge.hpp"
 #include "runtime/shutdown_signal.hpp"
 
 namespace warren {
@@ -47,6 +48,26 @@ struct pool_protocol {
 using http_protocol = pool_protocol<http_atom, http_request, http_response>;
 using amqp_protocol = pool_protocol<amqp_atom, amqp_request, amqp_response>;
 
+/// How a pool sends requests that wait for a connection together, as one (see
+/// pool_config::merge_limit): only the AMQP pool does, for single publishes.
+template <class Protocol>
+struct request_merging {
+  static constexpr bool enabled = false;
+};
+
+template <>
+struct request_merging<amqp_protocol> {
+  static constexpr bool enabled = true;
+  static bool mergeable(const amqp_request& r) { return warren::mergeable(r); }
+  static amqp_request merge(std::vector<amqp_request> parts) {
+    return merge_publishes(std::move(parts));
+  }
+  static std::vector<caf::expected<amqp_response>>
+  split(const caf::expected<amqp_response>& outcome, std::size_t parts) {
+    return split_publishes(outcome, parts);
+  }
+};
+
 struct pool_config {
   std::size_t min = 5;
   std::size_t max = 50;
@@ -55,6 +76,9 @@ struct pool_config {
   std::string what = "management API"; ///< names the backend in error messages
   exhaustion_policy policy = exhaustion_policy::block;
   caf::timespan wait = std::chrono::seconds{10}; ///< block: longest wait
+  /// At most this many waiting requests go out as one when a connection frees up
+  /// (request_merging); 1: each alone.
+  std::size_t merge_limit = 1;
 };
 
 /// What a pool has done so far; the figures behind its metrics.
@@ -89,11 +113,18 @@ struct pool_state {
     caf::actor_clock::time_point since;
   };
 
-  /// A connection at work, the call it serves, and the caller waiting for its answer.
+  /// One request's caller, waiting for its answer.
+  struct caller {
+    uint64_t call = 0; ///< the tool call it serves (0: none)
+    promise_type promise;
+    bool answered = false; ///< (cancelled while its merged request runs)
+  };
+
+  /// A connection at work and the callers of the request it serves: one, or more
+  /// when waiting requests were merged.
   struct busy_connection {
     member conn;
-    uint64_t call = 0;
-    promise_type promise;
+    std::vector<caller> callers;
   };
 
   struct waiter {
@@ -125,7 +156,10 @@ struct pool_state {
 /// deadline, or fail fast; waiting is bounded by cfg.queue_bound), and closes
 /// connections idle longer than cfg.idle_timeout down to cfg.min.
 /// A connection that dies takes only its own request with it; one that overruns its
-/// deadline is dropped, never reused. Instantiated for http_protocol and amqp_protocol.
+/// deadline is dropped, never reused. When a connection frees up, up to
+/// cfg.merge_limit mergeable requests waiting back to back go out as one; a cancel
+/// then answers its own caller at once and lets the others' request run.
+/// Instantiated for http_protocol and amqp_protocol.
 template <class Protocol>
 typename Protocol::actor::behavior_type connection_pool(
     typename Protocol::actor::template stateful_pointer<pool_state<Protocol>> self,

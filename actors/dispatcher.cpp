@@ -209,7 +209,9 @@ void fetch_for_cache(dispatcher_ptr self, cache_actor shard, op_ptr op,
       done(std::move(result));
     });
   };
-  auto l2 = self->state.cache.l2 ? self->state.cache.l2() : l2_actor{};
+  auto l2 = self->state.cache.l2 && self->state.cache.ttl.count() > 0
+                ? self->state.cache.l2()
+                : l2_actor{}; // a fresh read (time to live 0) goes to the broker
   if (!l2) {
     from_broker();
     return;
@@ -237,7 +239,8 @@ void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan
   // No timeout: a shard answers at once (a join waits for a fetch that has its own
   // deadline), and CAF 0.17 would keep every request's timeout in its clock until it
   // fires, a cost per cached call (see the session's sweep).
-  self->request(shard, caf::infinite, lookup_atom::value, op->cache_key)
+  bool fresh = self->state.cache.ttl.count() <= 0;
+  self->request(shard, caf::infinite, lookup_atom::value, op->cache_key, fresh)
       .then(
           [=](cache_answer& answer) {
             if (answer.hit)

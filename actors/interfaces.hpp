@@ -128,14 +128,16 @@ using amqp_actor = caf::typed_actor<
 using amqp_service =
     amqp_actor::extend<caf::reacts_to<cancel_atom, uint64_t>, status_api>;
 
-/// One cache shard: tool results by cache key, with single-flight misses. fill takes
-/// the key, the result, its time to live and the flight id from the lookup, and
+/// One cache shard: tool results by cache key, with single-flight misses. lookup takes
+/// the key and whether the answer must be fresh: fetched after the lookup came (no
+/// stored value, no fetch that began before it; the cache's time to live is 0). fill
+/// takes the key, the result, its time to live and the flight id from the lookup, and
 /// answers whether it kept the value; invalidate takes key prefixes and answers how
 /// many entries it dropped; refresh (a write that changed only counts) keeps the
 /// entries under the prefixes until the settle window ends, and answers how many it
 /// cut short.
 using cache_actor = caf::typed_actor<
-    caf::replies_to<lookup_atom, std::string>::with<cache_answer>,
+    caf::replies_to<lookup_atom, std::string, bool>::with<cache_answer>,
     caf::replies_to<fill_atom, std::string, tool_result, caf::timespan,
                     uint64_t>::with<bool>,
     caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,

@@ -49,6 +49,9 @@ public:
 
   void clear();
 
+  /// Counts a miss for a lookup that did not ask the map (it wanted a fresh value).
+  void count_miss() { ++counters_.misses; }
+
   std::size_t size() const { return index_.size(); }
   std::size_t bytes() const { return bytes_; }
   const counters& stats() const { return counters_; }

@@ -6,6 +6,8 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "protocol/error.hpp"
+
 namespace warren {
 
 /// One message to publish over AMQP 0-9-1, with publisher confirms.
@@ -43,12 +45,16 @@ struct amqp_get {
 
 /// A request to the AMQP backend: a publish, a get, or a batch of publishes.
 struct amqp_request {
-  enum class kind : uint8_t { publish, get, publish_batch };
+  /// publish_each: single publishes that the AMQP pool sends together, as a
+  /// publish_batch in which each message stands alone (one that does not validate is
+  /// not sent, and the others are).
+  enum class kind : uint8_t { publish, get, publish_batch, publish_each };
   kind what = kind::publish;
   amqp_publish publish;
   amqp_get get;
-  /// publish_batch: the messages, all to the vhost of the first, published in order
-  /// on one channel with at most `window` of them waiting for their confirm.
+  /// publish_batch and publish_each: the messages, all to the vhost of the first,
+  /// published in order on one channel with at most `window` of them waiting for their
+  /// confirm.
   std::vector<amqp_publish> batch;
   uint32_t window = 100;
   /// The tool call this request serves (see http_request::call); 0 for none.
@@ -86,6 +92,10 @@ struct amqp_confirm {
   status what = status::not_sent;
   uint16_t reply_code = 0;
   std::string reply_text; ///< why, for every status but confirmed
+  /// not_sent and unknown: the error a publish of this message alone would have
+  /// failed with (backend_unreachable, backend_timeout, broker_refused, cancelled, or
+  /// invalid_params for a message that does not validate).
+  ec error = ec::none;
 };
 
 /// What the broker said.
@@ -136,7 +146,8 @@ typename Inspector::result_type inspect(Inspector& f, amqp_delivery& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, amqp_confirm& x) {
-  return f(caf::meta::type_name("amqp_confirm"), x.what, x.reply_code, x.reply_text);
+  return f(caf::meta::type_name("amqp_confirm"), x.what, x.reply_code, x.reply_text,
+           x.error);
 }
 
 template <class Inspector>

@@ -989,17 +989,64 @@ struct amqp_client::impl {
     case stop_reason::channel_closed:
       return "RabbitMQ closed the channel: " + run.detail;
     case stop_reason::timeout:
-      return "RabbitMQ at " + where + " did not confirm the batch within " +
+      return "RabbitMQ at " + where + " did not confirm the messages within " +
              std::to_string(millis(timeout)) + " ms";
     case stop_reason::blocked:
       return "RabbitMQ at " + where +
              " began blocking publishers (a memory or disk alarm)";
     case stop_reason::aborted:
-      return "warren is shutting down and abandoned the batch";
+      return "warren is shutting down and abandoned the publishes";
     case stop_reason::none:
       break;
     }
     return {};
+  }
+
+  // The error a single publish gets when its run stopped for `stop`.
+  static ec stop_error(stop_reason stop) {
+    switch (stop) {
+    case stop_reason::timeout:
+      return ec::backend_timeout;
+    case stop_reason::channel_closed:
+      return ec::broker_refused;
+    case stop_reason::blocked:
+      return ec::unavailable;
+    case stop_reason::aborted:
+      return ec::cancelled;
+    case stop_reason::send_failed:
+    case stop_reason::connection_lost:
+    case stop_reason::connection_closed:
+    case stop_reason::none:
+      break;
+    }
+    return ec::backend_unreachable;
+  }
+
+  caf::expected<amqp_response> publish_each(const std::vector<amqp_publish>& msgs,
+                                            uint32_t window, milliseconds timeout) {
+    // Those that do not validate stay out; the rest go as one batch.
+    std::vector<amqp_confirm> refused_here(msgs.size());
+    std::vector<amqp_publish> valid;
+    std::vector<size_t> at;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      table_arena arena;
+      amqp_basic_properties_t props{};
+      if (auto err = build_properties(msgs[i], arena, props)) {
+        refused_here[i] = {amqp_confirm::status::not_sent, 0,
+                           message_of(err) + "; it was not published", code_of(err)};
+      } else {
+        valid.push_back(msgs[i]);
+        at.push_back(i);
+      }
+    }
+    auto sent = publish_batch(valid, window, timeout);
+    if (!sent || at.size() == msgs.size())
+      return sent;
+    auto confirms = std::move(refused_here);
+    for (size_t k = 0; k < at.size(); ++k)
+      confirms[at[k]] = std::move(sent->confirms[k]);
+    sent->confirms = std::move(confirms);
+    return sent;
   }
 
   caf::expected<amqp_response> publish_batch(const std::vector<amqp_publish>& msgs,
@@ -1051,6 +1098,9 @@ struct amqp_client::impl {
                          " before the broker confirmed this message; it may or may "
                          "not have been published";
         }
+        if (c.what == amqp_confirm::status::not_sent ||
+            c.what == amqp_confirm::status::unknown)
+          c.error = stop_error(run.stop);
       }
     }
     res.confirms = std::move(run.confirms);
@@ -1254,6 +1304,15 @@ amqp_client::publish_batch(const std::vector<amqp_publish>& messages, uint32_t w
   auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
   return d.guarded(vhost, "; the outcome of the publishes is unknown",
                    [&] { return d.publish_batch(messages, window, timeout); });
+}
+
+caf::expected<amqp_response>
+amqp_client::publish_each(const std::vector<amqp_publish>& messages, uint32_t window,
+                          milliseconds timeout) {
+  auto& d = *impl_;
+  auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
+  return d.guarded(vhost, "; the outcome of the publishes is unknown",
+                   [&] { return d.publish_each(messages, window, timeout); });
 }
 
 caf::expected<amqp_response> amqp_client::get(const amqp_get& request,

@@ -60,6 +60,14 @@ public:
                                              uint32_t window,
                                              std::chrono::milliseconds timeout);
 
+  /// publish_batch for messages that are not one batch but single publishes sent
+  /// together: one that does not validate is not sent (its confirm is not_sent with
+  /// ec::invalid_params) and the others are. Each confirm that is not_sent or unknown
+  /// carries the error the message alone would have got.
+  caf::expected<amqp_response> publish_each(const std::vector<amqp_publish>& messages,
+                                            uint32_t window,
+                                            std::chrono::milliseconds timeout);
+
   /// basic.get up to `count` messages, then acks, or rejects with or without requeue,
   /// as asked. Errors as for publish (404 no such queue → ec::broker_refused).
   caf::expected<amqp_response> get(const amqp_get& request,

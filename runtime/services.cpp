@@ -67,11 +67,11 @@ void invalidate_everywhere(caf::actor_system& sys,
       caf::anon_send(shard, invalidate_atom::value, prefixes);
 }
 
-// The names under which the supervisor registers the cache shards (none: cache off).
+// The names under which the supervisor registers the cache shards. With
+// cache.ttl_lists 0 they exist too: they keep nothing, but identical reads asked at
+// once still share their fetches (see cache_shard's fresh lookups).
 std::vector<caf::atom_value> shard_names_for(const settings& cfg) {
   std::vector<caf::atom_value> names;
-  if (cfg.cache_ttl_lists == 0)
-    return names;
   auto threads = static_cast<std::size_t>(scheduler_threads(cfg));
   std::size_t count = cfg.cache_shards;
   if (count == 0)
@@ -140,12 +140,13 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     return sys.registry().get<cache_actor>(shard_names[i]);
   };
   cache.ttl = std::chrono::seconds{cfg.cache_ttl_lists};
-  if (!shard_names.empty())
+  bool keeps = cfg.cache_ttl_lists > 0; // else nothing is kept for peers to drop
+  if (keeps)
     cache.exchange = cfg.cache_invalidation_exchange;
   cache.origin = origin;
   // The Redis L2 behind the shards, when asked for.
   std::vector<child_spec> l2_child;
-  if (!shard_names.empty() && cfg.cache_backend == "redis") {
+  if (keeps && cfg.cache_backend == "redis") {
     if (auto redis = parse_redis_url(cfg.redis_url)) {
       redis_l2_config l2_cfg{*redis, "warren:", std::chrono::milliseconds{200},
                              shutdown, breaker_rule(cfg)};
@@ -171,6 +172,9 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     return caf::actor_cast<caf::actor>(self->spawn(batch_supervisor, batch_cfg));
   };
   auto amqp_pool = pool_settings(cfg, 0, cfg.amqp_pool_max, "AMQP");
+  // Single publishes waiting for a connection go out together, a confirm window's
+  // worth at a time.
+  amqp_pool.merge_limit = std::max<std::size_t>(1, cfg.batch_confirm_window);
   auto start_amqp = [amqp, amqp_pool, shutdown](caf::local_actor* self) {
     amqp_connection_factory factory =
         [amqp, shutdown](caf::local_actor* owner, const std::string& vhost,
@@ -263,7 +267,7 @@ caf::error service_tree::start() {
     return failed;
   }
   // Peers' writes invalidate this instance's cache too (when the cache is shared).
-  if (!shard_names_.empty() && !cfg_.cache_invalidation_exchange.empty()) {
+  if (cfg_.cache_ttl_lists > 0 && !cfg_.cache_invalidation_exchange.empty()) {
     auto& sys = sys_;
     auto names = shard_names_;
     peers_ = std::make_unique<invalidation_listener>(

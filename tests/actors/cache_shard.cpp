@@ -33,10 +33,10 @@ struct fixture : test::test_system {
   }
 
   // Looks `key` up from an actor of its own; the answer lands in the result.
-  std::shared_ptr<answers> ask(const std::string& key) {
+  std::shared_ptr<answers> ask(const std::string& key, bool fresh = false) {
     auto out = std::make_shared<answers>();
-    spawn([out, key, to = shard](caf::event_based_actor* self) {
-      self->request(to, caf::infinite, lookup_atom::value, key)
+    spawn([out, key, fresh, to = shard](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, lookup_atom::value, key, fresh)
           .then([out](cache_answer& a) { out->got.push_back(a); },
                 [out](caf::error&) { ++out->errors; });
     });
@@ -275,4 +275,66 @@ TEST_CASE_FIXTURE(fixture,
   CHECK_FALSE(ask("queues:list:/:")->got[0].hit);
   CHECK_FALSE(ask("queues:get:/:q")->got[0].hit);
   CHECK(figure("invalidations") == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: fresh lookups that come during a fetch share "
+                           "the next one, never the fetch that began before them") {
+  auto leader = ask("k", true);
+  REQUIRE(leader->got.size() == 1);
+  CHECK_FALSE(leader->got[0].hit);
+  std::vector<std::shared_ptr<answers>> queued;
+  for (int i = 0; i < 7; ++i)
+    queued.push_back(ask("k", true));
+  for (auto& q : queued)
+    CHECK(q->got.empty()); // parked, not answered with the running fetch
+  CHECK_FALSE(fill_kept("k", "fetched before they asked", leader->got[0].flight, 0s));
+  // The first of them now leads the next fetch; the others wait for it.
+  int leaders = 0;
+  uint64_t flight = 0;
+  for (auto& q : queued)
+    if (!q->got.empty()) {
+      CHECK_FALSE(q->got[0].hit);
+      ++leaders;
+      flight = q->got[0].flight;
+    }
+  REQUIRE(leaders == 1);
+  CHECK(flight != leader->got[0].flight);
+  fill("k", "fetched after they asked", flight, 0s);
+  for (auto& q : queued) {
+    REQUIRE(q->got.size() == 1);
+    if (q->got[0].hit)
+      CHECK(q->got[0].result.json == "fetched after they asked");
+  }
+  CHECK(figure("joins") == 6);   // the 7th led the second fetch
+  CHECK(figure("entries") == 0); // time to live 0: nothing kept
+  auto later = ask("k", true);
+  CHECK_FALSE(later->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "cache shard: a fresh lookup ignores a stored value and does not "
+                  "count as a hit") {
+  auto a = ask("k");
+  CHECK(fill_kept("k", "kept for a minute", a->got[0].flight));
+  auto fresh = ask("k", true);
+  REQUIRE(fresh->got.size() == 1);
+  CHECK_FALSE(fresh->got[0].hit);
+  CHECK(figure("hits") == 0);
+  CHECK(figure("misses") == 2);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: fresh lookups queued behind a fetch overtaken "
+                           "by a write join the fetch begun after it") {
+  auto before = ask("queues:list:/:", true);
+  auto queued = ask("queues:list:/:", true);
+  invalidate({"queues:"});
+  auto after = ask("queues:list:/:", true); // leads a fetch begun after the write
+  REQUIRE(after->got.size() == 1);
+  CHECK_FALSE(after->got[0].hit);
+  fill("queues:list:/:", "old", before->got[0].flight, 0s);
+  CHECK(queued->got.empty()); // moved to the fetch that began after it asked
+  fill("queues:list:/:", "new", after->got[0].flight, 0s);
+  REQUIRE(queued->got.size() == 1);
+  CHECK(queued->got[0].hit);
+  CHECK(queued->got[0].result.json == "new");
 }

@@ -22,6 +22,7 @@
 #include "tests/kit/broker_env.hpp"
 #include "tests/kit/loopback.hpp"
 #include "tests/kit/subprocess.hpp"
+#include "tests/kit/tcp_proxy.hpp"
 
 namespace {
 
@@ -319,4 +320,64 @@ TEST_CASE("logs: one tool call's log lines all carry its correlation id, and no 
   // One call, one id: the session's and the dispatcher's lines for it.
   REQUIRE(by_corr.size() == 1);
   CHECK(by_corr.begin()->second >= 4);
+}
+
+TEST_CASE("metrics: with the cache off, identical lists asked at once share fetches, "
+          "and every answer was fetched after it was asked") {
+  auto broker = require_broker();
+  tcp_proxy proxy{broker.management_port};
+  auto port = free_port();
+  mcp_client_options opts;
+  opts.broker = broker;
+  opts.broker->management_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  opts.args = {"--cache-ttl-lists", "0", "--metrics",
+               "127.0.0.1:" + std::to_string(port)};
+  auto c = start(std::move(opts));
+  initialized(*c);
+  auto queue = unique_name("fresh");
+  auto call =
+      R"({"name":"list_queues","arguments":{"vhost":"/","name":")" + queue + "\"}}";
+  REQUIRE(c->request("tools/call", call)); // one fetch
+  const std::string joins = R"(warren_cache_joins_total{backend="l1"})";
+  const std::string misses = R"(warren_cache_misses_total{backend="l1"})";
+  auto joins_reach = [&](double n) {
+    for (int i = 0; i < 100; ++i) {
+      if (sample(scrape(port), joins) == n)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    return false;
+  };
+
+  // The management API holds the first of 8 lists: the other 7 queue behind it.
+  proxy.stall();
+  std::vector<int64_t> early, late;
+  for (int i = 0; i < 8; ++i)
+    early.push_back(c->send_request("tools/call", call));
+  REQUIRE_MESSAGE(joins_reach(7), diagnostics(*c));
+  // A queue made behind warren's back, then 8 more lists: they must see it.
+  REQUIRE(mgmt_call(broker, "PUT", "/api/queues/%2F/" + queue, R"({"durable":false})") /
+              100 ==
+          2);
+  for (int i = 0; i < 8; ++i)
+    late.push_back(c->send_request("tools/call", call));
+  REQUIRE_MESSAGE(joins_reach(15), diagnostics(*c));
+  proxy.pass();
+
+  for (auto id : early) {
+    auto r = c->await_response(id);
+    REQUIRE(r);
+    CHECK_FALSE(r->text().find("\"isError\":true") != std::string::npos);
+  }
+  for (auto id : late) {
+    auto r = c->await_response(id);
+    REQUIRE(r);
+    CHECK_MESSAGE(r->text().find(queue) != std::string::npos, r->text());
+  }
+  // 17 lists, 3 fetches: the first, the held one, and one for the 15 queued behind
+  // it (which began after they all asked).
+  auto after = scrape(port);
+  CHECK(sample(after, misses) == 17);
+  CHECK(sample(after, misses) - sample(after, joins) == 3);
+  mgmt_call(broker, "DELETE", "/api/queues/%2F/" + queue);
 }

@@ -802,8 +802,9 @@ TEST_CASE("overload: 10x more concurrent requests than the pool allows: memory s
   // Both pool connections stall while the requests pile up, then the link comes back.
   proxy.stall();
   tracker t{*c};
+  // Each asks for another name: identical reads in flight would share one fetch.
   for (int i = 0; i < requests; ++i)
-    t.call("list_queues", list_args());
+    t.call("list_queues", list_args("overload-" + std::to_string(i)));
   auto stalled_until = clock_type::now() + 1s;
   while (clock_type::now() < stalled_until)
     t.pump(20ms);
