@@ -1296,23 +1296,33 @@ caf::expected<amqp_response> amqp_client::publish(const amqp_publish& message,
                    [&] { return d.publish(message, timeout); });
 }
 
+namespace {
+
+// Runs `run` (publish_batch or publish_each) guarded on the vhost of the first
+// message: the router chose this client by it, and all go there.
+template <class Impl, class Run>
+caf::expected<amqp_response>
+guarded_run(Impl& d, const std::vector<amqp_publish>& messages, Run run) {
+  auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
+  return d.guarded(vhost, "; the outcome of the publishes is unknown", run);
+}
+
+} // namespace
+
 caf::expected<amqp_response>
 amqp_client::publish_batch(const std::vector<amqp_publish>& messages, uint32_t window,
                            milliseconds timeout) {
   auto& d = *impl_;
-  // The router chose this client by the first message's vhost; all go there.
-  auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
-  return d.guarded(vhost, "; the outcome of the publishes is unknown",
-                   [&] { return d.publish_batch(messages, window, timeout); });
+  return guarded_run(d, messages,
+                     [&] { return d.publish_batch(messages, window, timeout); });
 }
 
 caf::expected<amqp_response>
 amqp_client::publish_each(const std::vector<amqp_publish>& messages, uint32_t window,
                           milliseconds timeout) {
   auto& d = *impl_;
-  auto vhost = messages.empty() ? std::string{} : messages.front().vhost;
-  return d.guarded(vhost, "; the outcome of the publishes is unknown",
-                   [&] { return d.publish_each(messages, window, timeout); });
+  return guarded_run(d, messages,
+                     [&] { return d.publish_each(messages, window, timeout); });
 }
 
 caf::expected<amqp_response> amqp_client::get(const amqp_get& request,
