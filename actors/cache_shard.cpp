@@ -57,24 +57,65 @@ void answer(cache_shard_state::flight& f, const tool_result& result) {
   f.waiters.clear();
 }
 
-// Starts the fetch that the fresh lookups queued behind a finished one share: they
-// join the key's current flight, which began after they came (the finished one was
-// orphaned before it started), or the first of them leads a new one.
-void start_next(cache_shard_state& st, const std::string& key,
-                std::vector<caf::typed_response_promise<cache_answer>> next,
-                caf::actor_clock::time_point now) {
-  if (next.empty())
+using promises = std::vector<caf::typed_response_promise<cache_answer>>;
+
+// Begins a waiting fetch once it is due or everyone it waits for is there: its first
+// waiter leads it.
+void begin_if_ready(cache_shard_state& st, cache_shard_state::flight& f,
+                    caf::actor_clock::time_point now) {
+  if (!f.waiting || (f.started > now && f.waiters.size() < f.expect))
     return;
+  f.waiting = false;
+  f.started = now;
+  if (f.waiters.empty())
+    return;
+  f.waiters.front().deliver(cache_answer{false, {}, f.id});
+  f.waiters.erase(f.waiters.begin());
+  --st.joins; // counted as a join when it queued; it fetches after all
+}
+
+// Places fresh lookups that are to share the key's next fetch: they join the current
+// flight, which began after they came (a finished one was orphaned before it started)
+// or has not begun; else they make one that begins at `due`, or sooner once `expect`
+// lookups wait for it.
+void place(shard_ptr self, const std::string& key, promises waiting,
+           caf::actor_clock::time_point due, std::size_t expect) {
+  if (waiting.empty())
+    return;
+  auto& st = self->state;
+  auto now = self->clock().now();
   auto i = st.flights.find(key);
   if (i == st.flights.end()) {
     auto id = st.next_flight++;
-    next.front().deliver(cache_answer{false, {}, id});
-    next.erase(next.begin());
-    --st.joins; // counted as a join when it queued; it fetches after all
-    i = st.flights.emplace(key, cache_shard_state::flight{id, now, {}, {}}).first;
+    cache_shard_state::flight f{id, std::max(due, now), true, expect, {}, {}};
+    i = st.flights.emplace(key, std::move(f)).first;
+    if (due > now)
+      self->delayed_send(self, due - now, tick_atom::value, key, id);
   }
-  auto& waiters = i->second.waiters;
-  waiters.insert(waiters.end(), next.begin(), next.end());
+  auto& f = i->second;
+  f.waiters.insert(f.waiters.end(), waiting.begin(), waiting.end());
+  begin_if_ready(st, f, now);
+}
+
+// After a fill that answered `answered` lookups: those queued behind it share the
+// next fetch, which waits up to merge_wait for the answered ones to ask again. When
+// none queued, the key remembers for merge_wait that several asked at once.
+void after_fill(shard_ptr self, const std::string& key, std::size_t answered,
+                promises next) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto expect = answered + next.size();
+  if (!next.empty()) {
+    place(self, key, std::move(next), now + st.cfg.merge_wait, expect);
+    return;
+  }
+  if (answered < 2 || st.cfg.merge_wait.count() <= 0)
+    return;
+  auto& g = st.gathering;
+  if (g.size() >= 64) // forget the keys whose time is over
+    for (auto j = g.begin(); j != g.end();)
+      j = j->second.until <= now ? g.erase(j) : std::next(j);
+  g[key] = cache_shard_state::gather{now + st.cfg.merge_wait, expect};
 }
 
 } // namespace
@@ -111,7 +152,9 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           // how many misses were these.
           ++st.joins;
           auto promise = self->make_response_promise<cache_answer>();
-          (fresh ? i->second.next : i->second.waiters).push_back(promise);
+          auto& f = i->second;
+          (fresh && !f.waiting ? f.next : f.waiters).push_back(promise);
+          begin_if_ready(st, f, now);
           return promise;
         }
         if (i != st.flights.end()) { // the fetch took too long: let a new one lead
@@ -119,8 +162,18 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           st.flights.erase(i);
           st.orphans.emplace(stale.id, std::move(stale));
         }
+        if (auto g = st.gathering.find(key); fresh && g != st.gathering.end()) {
+          auto gather = g->second;
+          st.gathering.erase(g);
+          if (gather.until > now) { // several just asked: wait for them to ask again
+            ++st.joins;
+            auto promise = self->make_response_promise<cache_answer>();
+            place(self, key, {promise}, gather.until, gather.expect);
+            return promise;
+          }
+        }
         auto id = st.next_flight++;
-        st.flights.emplace(key, cache_shard_state::flight{id, now, {}, {}});
+        st.flights.emplace(key, cache_shard_state::flight{id, now, false, 0, {}, {}});
         return cache_answer{false, {}, id};
       },
       [self](fill_atom, const std::string& key, const tool_result& result,
@@ -130,10 +183,11 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
         if (auto i = st.flights.find(key);
             i != st.flights.end() && i->second.id == id) {
           auto began = i->second.started;
+          auto answered = i->second.waiters.size() + 1; // and the leader
           answer(i->second, result);
           auto next = std::move(i->second.next);
           st.flights.erase(i);
-          start_next(st, key, std::move(next), now);
+          after_fill(self, key, answered, std::move(next));
           if (result.is_error || ttl.count() <= 0)
             return false;
           if (now - began >= st.cfg.max_flight) // given up on: too old to keep
@@ -153,12 +207,28 @@ cache_actor::behavior_type cache_shard(shard_ptr self, cache_shard_config cfg) {
           return true;
         }
         if (auto o = st.orphans.find(id); o != st.orphans.end()) {
+          auto answered = o->second.waiters.size() + 1;
           answer(o->second, result); // they asked before the write: not stored
           auto next = std::move(o->second.next);
           st.orphans.erase(o);
-          start_next(st, key, std::move(next), now);
+          after_fill(self, key, answered, std::move(next));
         }
         return false;
+      },
+      [self](tick_atom, const std::string& key, uint64_t id) {
+        auto& st = self->state;
+        auto now = self->clock().now();
+        if (auto i = st.flights.find(key);
+            i != st.flights.end() && i->second.id == id) {
+          begin_if_ready(st, i->second, now);
+        } else if (auto o = st.orphans.find(id);
+                   o != st.orphans.end() && o->second.waiting) {
+          // A write came while it waited: it never began, so its waiters go to the
+          // flight begun after the write, or lead one now.
+          auto waiters = std::move(o->second.waiters);
+          st.orphans.erase(o);
+          place(self, key, std::move(waiters), now, 0);
+        }
       },
       [self](status_atom) {
         auto& st = self->state;

@@ -27,6 +27,12 @@ struct cache_shard_config {
   /// A flight older than this is given up: the next lookup fetches anew, and its
   /// late fill answers its waiters but is not stored.
   caf::timespan max_flight = std::chrono::seconds{40};
+  /// After a fetch that several fresh lookups shared, the key's next fetch waits up
+  /// to this long for as many to ask again (it begins as soon as they have): clients
+  /// answered by one fetch then share the next, instead of one of them leading it
+  /// alone while the others, a moment later, queue for the one after. 0 begins the
+  /// next fetch at once.
+  caf::timespan merge_wait = std::chrono::milliseconds{5};
 };
 
 struct cache_shard_state {
@@ -34,10 +40,23 @@ struct cache_shard_state {
 
   struct flight {
     uint64_t id = 0;
+    /// When the fetch began, or, while `waiting`, when it will.
     caf::actor_clock::time_point started;
+    /// Not begun yet: every lookup of the key joins `waiters`, fresh ones too, since
+    /// the fetch will begin after they came. The first waiter leads it.
+    bool waiting = false;
+    /// While waiting: it begins as soon as this many wait (or at `started`).
+    std::size_t expect = 0;
     std::vector<caf::typed_response_promise<cache_answer>> waiters;
     /// Fresh lookups that came while this fetch ran: they share the next one.
     std::vector<caf::typed_response_promise<cache_answer>> next;
+  };
+
+  /// A key that several fresh lookups just shared a fetch of: until `until`, a fresh
+  /// lookup of it waits for the others (`expect` in all) to ask again.
+  struct gather {
+    caf::actor_clock::time_point until;
+    std::size_t expect = 0;
   };
 
   /// The settle window of the latest write under a prefix.
@@ -51,6 +70,7 @@ struct cache_shard_state {
   std::unordered_map<std::string, flight> flights; ///< joinable, by key
   std::unordered_map<uint64_t, flight> orphans;    ///< overtaken by an invalidation
   std::vector<cooling> cooling_prefixes;
+  std::unordered_map<std::string, gather> gathering; ///< for merge_wait after a fill
   uint64_t next_flight = 1;
   /// Lookups that waited for a fetch in flight: no backend call of their own, but
   /// counted among the map's misses.
@@ -74,7 +94,9 @@ struct cache_shard_state {
 /// that began before it: while one runs, fresh lookups of its key queue for the next,
 /// which starts when it fills (the first of them leads it, the others wait for it). So
 /// N clients asking at once cost one fetch at a time, not N, and each answer was
-/// fetched after its question came.
+/// fetched after its question came. A key read by several at once waits up to
+/// `merge_wait` after each fill for as many to ask again before its next fetch
+/// begins, so that they keep sharing one fetch.
 cache_actor::behavior_type
 cache_shard(cache_actor::stateful_pointer<cache_shard_state> self,
             cache_shard_config cfg);

@@ -142,6 +142,7 @@ using cache_actor = caf::typed_actor<
                     uint64_t>::with<bool>,
     caf::replies_to<invalidate_atom, std::vector<std::string>>::with<uint64_t>,
     caf::replies_to<refresh_atom, std::vector<std::string>>::with<uint64_t>,
+    caf::reacts_to<tick_atom, std::string, uint64_t>, // a waiting fetch begins
     status_api>;
 
 /// The second-level cache shared by instances (Redis): lookup answers whether the key

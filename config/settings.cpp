@@ -67,10 +67,10 @@ key_spec count_key(const char* key, const char* env, const char* flag, const cha
 }
 
 key_spec millis_key(const char* key, const char* env, const char* flag,
-                    const char* help, std::chrono::milliseconds settings::*member) {
-  return {key,     env,     flag,   "MS", help,           value_kind::millis,
-          nullptr, nullptr, member, 1,    ten_minutes_ms, "ms",
-          nullptr, false};
+                    const char* help, std::chrono::milliseconds settings::*member,
+                    uint64_t min = 1, uint64_t max = ten_minutes_ms) {
+  return {key, env, flag, "MS",    help, value_kind::millis, nullptr, nullptr, member,
+          min, max, "ms", nullptr, false};
 }
 
 // A switch: "--allow-writes" on the command line, true/false in the file, 1/0 (or
@@ -261,6 +261,13 @@ const std::vector<key_spec>& specs() {
                  "until this long after it: the management API's statistics trail the "
                  "broker by a few seconds.",
                  &settings::cache_settle),
+      millis_key("cache.merge_wait_ms", "WARREN_CACHE_MERGE_WAIT_MS",
+                 "--cache-merge-wait-ms",
+                 "With the cache off (cache.ttl_lists 0), after a fetch that several "
+                 "clients shared, the next fetch of that key waits up to this long "
+                 "for as many to ask again, so that they share it too; 0 begins it "
+                 "at once.",
+                 &settings::cache_merge_wait, 0, 1000),
       text_key("cache.warm_vhosts", "WARREN_CACHE_WARM_VHOSTS", "--cache-warm-vhosts",
                "VHOSTS",
                "Comma-separated vhosts whose queue, exchange and binding lists are "

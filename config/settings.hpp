@@ -86,6 +86,8 @@ struct settings {
   std::size_t cache_shards = 0;             ///< 0: a power of two >= 4x the threads
   std::chrono::milliseconds cache_settle{10000}; ///< results for keys a write touched
                                                  ///< are kept until this long after it
+  std::chrono::milliseconds cache_merge_wait{5}; ///< ttl 0: a key several read at
+                                                 ///< once waits this for them again
   std::string cache_backend = "memory"; ///< memory | redis (an L2 behind the shards)
   std::string cache_warm_vhosts;        ///< comma-separated vhosts listed at start
   std::string redis_url = "redis://127.0.0.1:6379/0"; ///< REDIS_URL, for redis

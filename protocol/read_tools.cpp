@@ -184,8 +184,13 @@ void build_server_paged(const tool_spec& spec, const rj::Value& args, operation&
   auto vhost = string_arg(args, "vhost");
   auto params = page_params(args);
   add_name_filter(args, params);
+  auto fields = chosen_fields(*spec.fields, args);
+  bool some = fields.size() < spec.fields->size();
+  if (some) // part of the fields is a result of its own, cached under its own key
+    params.push_back({"columns", columns_of(fields), ","});
   auto key_query = query_string(params);
-  params.push_back({"columns", columns_of(*spec.fields), ","});
+  if (!some)
+    params.push_back({"columns", columns_of(fields), ","});
   get(op, collection(spec.resource, vhost) + query_string(params));
   op.cache_key =
       std::string{spec.resource} + ":list:" + key_part(vhost) + ":" + key_query;
@@ -537,7 +542,8 @@ const spec_list& read_tool_specs() {
         "List the virtual hosts with their message counts, one page at a time. Use it "
         "to learn which vhost names exist before passing 'vhost' to other tools.",
         object_schema(std::string{page_properties} + "," +
-                      name_filter_properties("vhosts")),
+                      name_filter_properties("vhosts") + "," +
+                      columns_property(vhost_fields())),
         page_output_schema(vhost_fields()),
         build_server_paged,
         shape_server_paged,
@@ -557,7 +563,8 @@ const spec_list& read_tool_specs() {
         "use_regex). For one queue in detail use get_queue; to find queues by backlog, "
         "consumers or idle time use find_queues.",
         object_schema(all_vhosts_property("queues") + "," + page_properties + "," +
-                      name_filter_properties("queues")),
+                      name_filter_properties("queues") + "," +
+                      columns_property(queue_list_fields())),
         page_output_schema(queue_list_fields()),
         build_server_paged,
         shape_server_paged,
@@ -593,7 +600,8 @@ const spec_list& read_tool_specs() {
         "can be routed. The default exchange has an empty name. Omit 'vhost' to list "
         "every vhost; narrow with 'name'.",
         object_schema(all_vhosts_property("exchanges") + "," + page_properties + "," +
-                      name_filter_properties("exchanges")),
+                      name_filter_properties("exchanges") + "," +
+                      columns_property(exchange_fields())),
         page_output_schema(exchange_fields()),
         build_server_paged,
         shape_server_paged,
@@ -691,7 +699,8 @@ const spec_list& read_tool_specs() {
         "Use it to see who is connected, find a blocked publisher (state 'blocked') "
         "or trace a consumer back to its application. Narrow with 'name'.",
         object_schema(std::string{page_properties} + "," +
-                      name_filter_properties("connections")),
+                      name_filter_properties("connections") + "," +
+                      columns_property(connection_fields())),
         page_output_schema(connection_fields()),
         build_server_paged,
         shape_server_paged,

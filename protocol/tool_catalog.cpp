@@ -103,10 +103,12 @@ std::string known_arguments(const rj::Value& schema) {
   return out.empty() ? "this tool takes no arguments" : "the arguments are " + out;
 }
 
-// Turns RapidJSON's verdict (keyword + where in the arguments) into a sentence that
-// names the argument, using the tool's own schema for the limits.
+// Turns RapidJSON's verdict (keyword + where in the arguments; in_item when inside an
+// item of an array argument) into a sentence that names the
+// argument, using the tool's own schema for the limits.
 std::string describe_violation(const rj::Value& schema, const rj::Value& args,
-                               std::string_view keyword, const std::string& arg) {
+                               std::string_view keyword, const std::string& arg,
+                               bool in_item) {
   if (keyword == "required") {
     if (auto req = member(schema, "required"); req && req->IsArray())
       for (auto& r : req->GetArray())
@@ -123,9 +125,17 @@ std::string describe_violation(const rj::Value& schema, const rj::Value& args,
   const rj::Value* prop = nullptr;
   if (auto props = member(schema, "properties"))
     prop = member(*props, arg.c_str());
+  if (in_item && prop) // an item of an array argument: the limits are the items'
+    if (auto items = member(*prop, "items"); items && items->IsObject())
+      prop = items;
+  if (keyword == "uniqueItems")
+    return quoted(arg) + " must not name the same item twice";
+  if (keyword == "minItems")
+    return quoted(arg) + " must not be empty";
   auto limit = [&](const char* key) { return prop ? member(*prop, key) : nullptr; };
   if (keyword == "type")
-    return quoted(arg) + " must be " + type_phrase(limit("type"));
+    return (in_item ? "each item of " : "") + quoted(arg) + " must be " +
+           type_phrase(limit("type"));
   if (keyword == "minimum")
     return quoted(arg) + " must be at least " + number_text(limit("minimum"));
   if (keyword == "maximum")
@@ -139,8 +149,9 @@ std::string describe_violation(const rj::Value& schema, const rj::Value& args,
   if (keyword == "maxLength")
     return quoted(arg) + " must be at most " + number_text(limit("maxLength")) +
            " characters long";
-  if (keyword == "enum")
-    return quoted(arg) + " must be one of " + to_json(*limit("enum"));
+  if (keyword == "enum" && limit("enum"))
+    return (in_item ? "each item of " : "") + quoted(arg) + " must be one of " +
+           to_json(*limit("enum"));
   return quoted(arg) + " does not fit the schema ('" + std::string{keyword} + "')";
 }
 
@@ -483,7 +494,8 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
       arg = sanitize_utf8(clip_utf8({token.name, token.length}, 100));
     }
     return invalid(describe_violation(e->input_schema, args,
-                                      validator.GetInvalidSchemaKeyword(), arg));
+                                      validator.GetInvalidSchemaKeyword(), arg,
+                                      pointer.GetTokenCount() > 1));
   }
   for (auto key : short_string_arguments)
     if (auto v = member(args, key);

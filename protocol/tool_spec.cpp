@@ -71,6 +71,25 @@ std::string properties_of(const field_list& fields) {
   return text.substr(1, text.size() - 2);
 }
 
+field_list chosen_fields(const field_list& fields, const rj::Value& args) {
+  auto asked = member(args, "columns");
+  if (!asked || !asked->IsArray())
+    return fields;
+  auto wanted = [&](std::string_view name) {
+    if (name == "name")
+      return true;
+    for (auto& c : asked->GetArray())
+      if (c.IsString() && name == std::string_view{c.GetString(), c.GetStringLength()})
+        return true;
+    return false;
+  };
+  field_list out;
+  for (auto& f : fields)
+    if (wanted(f.name))
+      out.push_back(f);
+  return out;
+}
+
 // -- schema fragments ----------------------------------------------------------------
 
 const char* const page_properties =
@@ -97,6 +116,16 @@ std::string name_filter_properties(const char* what) {
          R"(when use_regex is true)."},)"
          R"("use_regex":{"type":"boolean","default":false,)"
          R"("description":"Treat 'name' as a regular expression (default false)."})";
+}
+
+std::string columns_property(const field_list& fields) {
+  std::string names;
+  for (auto& f : fields)
+    names += (names.empty() ? "\"" : ",\"") + std::string{f.name} + "\"";
+  return R"("columns":{"type":"array","items":{"type":"string","enum":[)" + names +
+         R"(]},"minItems":1,"uniqueItems":true,"description":"Only these fields of )"
+         R"(each item, e.g. [\"name\",\"messages\"]; name is always included. )"
+         R"(Default: all. Fewer fields make a smaller answer and a faster call."})";
 }
 
 std::string name_property(const char* key, const char* description) {
@@ -231,9 +260,10 @@ bool shape_client_paged(const tool_spec& spec, const rj::Value& body,
   auto pages = page_count_for(total, page_size);
   rj::Value items(rj::kArrayType);
   auto first = (page - 1) * page_size; // page ≤ 10^6, page_size ≤ 500: no overflow
+  auto fields = chosen_fields(*spec.fields, args);
   for (long long i = first; i < total && i < first + page_size; ++i) {
     rj::Value item(rj::kObjectType);
-    pick_fields(body[static_cast<rj::SizeType>(i)], *spec.fields, item, alloc);
+    pick_fields(body[static_cast<rj::SizeType>(i)], fields, item, alloc);
     items.PushBack(item, alloc);
   }
   start_page(out, items, page, page_size);
@@ -254,9 +284,10 @@ bool shape_server_paged(const tool_spec& spec, const rj::Value& body,
     return false;
   auto& alloc = out.GetAllocator();
   rj::Value items(rj::kArrayType);
+  auto fields = chosen_fields(*spec.fields, args);
   for (auto& src : api_items->GetArray()) {
     rj::Value item(rj::kObjectType);
-    pick_fields(src, *spec.fields, item, alloc);
+    pick_fields(src, fields, item, alloc);
     items.PushBack(item, alloc);
   }
   start_page(out, items, int_arg(body, "page", int_arg(args, "page", 1)),

@@ -43,6 +43,10 @@ std::string columns_of(const field_list& fields);
 /// JSON Schema "properties" members for the fields (without braces).
 std::string properties_of(const field_list& fields);
 
+/// The fields a list call asked for with 'columns', in the order of `fields` and
+/// always with "name"; all of them when it did not ask.
+field_list chosen_fields(const field_list& fields, const rj::Value& args);
+
 /// What list_bindings and the binding write tools show of a binding.
 const field_list& binding_fields();
 
@@ -59,6 +63,9 @@ std::string all_vhosts_property(const char* what);
 
 /// "name" substring/regex filter and "use_regex".
 std::string name_filter_properties(const char* what);
+
+/// "columns": which of the fields each listed item shows (without braces).
+std::string columns_property(const field_list& fields);
 
 /// A required-looking name property: 1..255 characters with a description.
 std::string name_property(const char* key, const char* description);

@@ -127,6 +127,7 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
                         std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
     shard_cfg.settle = cfg.cache_settle;
+    shard_cfg.merge_wait = cfg.cache_merge_wait;
     shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
     for (auto name : shard_names)
       shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {

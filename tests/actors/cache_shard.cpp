@@ -1,5 +1,6 @@
 #include "actors/cache_shard.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,14 @@ struct fixture : test::test_system {
     cfg.limits = {100, 1 << 20};
     cfg.settle = 10s;
     cfg.max_flight = 30s;
+    cfg.merge_wait = 0s; // the next fetch begins at once, unless a test sets a wait
+    shard = spawn(cache_shard, cfg);
+  }
+
+  // A shard whose queued fresh lookups wait `wait` for company.
+  void merge_wait(caf::timespan wait) {
+    cache_shard_config cfg;
+    cfg.merge_wait = wait;
     shard = spawn(cache_shard, cfg);
   }
 
@@ -333,6 +342,91 @@ TEST_CASE_FIXTURE(fixture, "cache shard: fresh lookups queued behind a fetch ove
   CHECK_FALSE(after->got[0].hit);
   fill("queues:list:/:", "old", before->got[0].flight, 0s);
   CHECK(queued->got.empty()); // moved to the fetch that began after it asked
+  fill("queues:list:/:", "new", after->got[0].flight, 0s);
+  REQUIRE(queued->got.size() == 1);
+  CHECK(queued->got[0].hit);
+  CHECK(queued->got[0].result.json == "new");
+}
+
+// Asks `key` fresh n times, each from an actor of its own.
+std::vector<std::shared_ptr<answers>> ask_fresh(fixture& f, const std::string& key,
+                                                int n) {
+  std::vector<std::shared_ptr<answers>> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(f.ask(key, true));
+  return out;
+}
+
+// How many of them have been answered.
+size_t answered(const std::vector<std::shared_ptr<answers>>& askers) {
+  return std::count_if(askers.begin(), askers.end(),
+                       [](auto& a) { return !a->got.empty(); });
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: clients answered by one fetch keep sharing "
+                           "the next: it begins once as many ask again") {
+  merge_wait(5ms);
+  auto leader = ask("k", true);
+  auto queued = ask_fresh(*this, "k", 3);
+  fill("k", "first", leader->got[0].flight, 0s);
+  CHECK(answered(queued) == 0); // the next fetch waits for the one just answered
+  auto again = ask("k", true);  // ... which asks again: now all 4 are there
+  REQUIRE(queued[0]->got.size() == 1);
+  CHECK_FALSE(queued[0]->got[0].hit); // the first in the queue leads
+  CHECK(answered(queued) == 1);
+  CHECK(again->got.empty());
+  fill("k", "second", queued[0]->got[0].flight, 0s);
+  REQUIRE(again->got.size() == 1);
+  CHECK(again->got[0].result.json == "second");
+  CHECK(answered(queued) == 3);
+  // All 4 were answered by that fetch and none queued: the next of them to ask
+  // waits for the other 3, and the 4th to come begins the fetch.
+  auto round = ask_fresh(*this, "k", 3);
+  CHECK(answered(round) == 0);
+  round.push_back(ask("k", true));
+  CHECK(answered(round) == 1);
+  REQUIRE(round[0]->got.size() == 1);
+  CHECK_FALSE(round[0]->got[0].hit);
+  CHECK(figure("joins") == 6); // 3 + 3: each fetch had one leader among 4
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: the next fetch waits at most merge_wait for "
+                           "the clients just answered") {
+  merge_wait(5ms);
+  auto leader = ask("k", true);
+  auto queued = ask_fresh(*this, "k", 3);
+  fill("k", "first", leader->got[0].flight, 0s);
+  advance(4ms);
+  CHECK(answered(queued) == 0);
+  advance(1ms); // the leader never asked again: the 3 go ahead without it
+  CHECK(answered(queued) == 1);
+  REQUIRE(queued[0]->got.size() == 1);
+  CHECK_FALSE(queued[0]->got[0].hit);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: a lone client's fresh lookups never wait") {
+  merge_wait(5ms);
+  for (int i = 0; i < 3; ++i) {
+    auto a = ask("k", true);
+    REQUIRE(a->got.size() == 1); // leads at once, though a fetch just ended
+    CHECK_FALSE(a->got[0].hit);
+    fill("k", "v", a->got[0].flight, 0s);
+  }
+  CHECK(figure("joins") == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "cache shard: a write while the next fetch waits sends its "
+                           "lookups to a fetch begun after the write") {
+  merge_wait(5ms);
+  auto first = ask("queues:list:/:", true);
+  auto queued = ask("queues:list:/:", true);
+  fill("queues:list:/:", "old", first->got[0].flight, 0s);
+  invalidate({"queues:"}); // the waiting fetch never began: nothing to orphan
+  auto after = ask("queues:list:/:", true);
+  REQUIRE(after->got.size() == 1); // leads a fetch at once
+  CHECK_FALSE(after->got[0].hit);
+  advance(5ms);
+  CHECK(queued->got.empty()); // joined the fetch begun after the write
   fill("queues:list:/:", "new", after->got[0].flight, 0s);
   REQUIRE(queued->got.size() == 1);
   CHECK(queued->got[0].hit);

@@ -94,6 +94,40 @@ TEST_CASE("find_queues finds a queue by depth, and not when the bar is higher") 
   ok(*c, "delete_queue", R"({"name":")" + queue + R"(","force":true})");
 }
 
+TEST_CASE(
+    "list_queues with columns shows only those fields, with the broker's values") {
+  auto c = client({"--allow-writes"});
+  auto queue = unique_name("cols");
+  ok(*c, "create_queue", R"({"name":")" + queue + R"(","durable":false})");
+  for (int i = 0; i < 2; ++i)
+    ok(*c, "publish_message", R"({"routing_key":")" + queue + R"(","body":"m"})");
+  auto args = R"({"vhost":"/","name":")" + queue +
+              R"(","columns":["messages_ready","durable"]})";
+  // The counts trail the broker: ask until they show (each answer is cached apart,
+  // and a publish cuts the queue keys' time to live to the settle window).
+  json_message r = ok(*c, "list_queues", args);
+  for (int i = 0; i < 60; ++i) {
+    auto ready = r.at("/result/structuredContent/items/0/messages_ready");
+    if (ready && ready->IsInt() && ready->GetInt() == 2)
+      break;
+    std::this_thread::sleep_for(250ms);
+    r = ok(*c, "list_queues", args);
+  }
+  auto item = r.at("/result/structuredContent/items/0");
+  REQUIRE(item != nullptr);
+  CHECK((*item)["name"].GetString() == queue);
+  CHECK((*item)["messages_ready"].GetInt() == 2);
+  CHECK((*item)["durable"].IsFalse());
+  CHECK(item->MemberCount() == 3); // no vhost, type, consumers, ...
+  // The whole item still comes without columns.
+  auto all = ok(*c, "list_queues", R"({"vhost":"/","name":")" + queue + R"("})");
+  CHECK(all.at("/result/structuredContent/items/0")->HasMember("consumers"));
+  auto bad = c->call_tool("list_queues", R"({"columns":["bogus"]})");
+  REQUIRE(bad);
+  CHECK(bad->text().find("each item of 'columns' must be one of") != std::string::npos);
+  ok(*c, "delete_queue", R"({"name":")" + queue + R"(","force":true})");
+}
+
 TEST_CASE("delete_binding removes exactly the binding it names") {
   auto c = client({"--allow-writes"});
   auto queue = unique_name("unbind");

@@ -109,7 +109,7 @@ TEST_CASE("settings: an empty environment variable counts as unset") {
 
 TEST_CASE("settings: every key has one env var and one flag, all distinct") {
   const auto& keys = setting_keys();
-  CHECK(keys.size() == 62);
+  CHECK(keys.size() == 63);
   std::map<std::string, int> seen;
   for (const auto& key : keys) {
     CHECK(++seen[key.key] == 1);
@@ -200,6 +200,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
       {"cache.max_bytes", "41"},
       {"cache.shards", "4"},
       {"cache.settle_ms", "43"},
+      {"cache.merge_wait_ms", "0"},
       {"cache.invalidation_exchange", "my.inval"},
       {"cache.backend", "redis"},
       {"cache.warm_vhosts", "/,prod"},
@@ -267,6 +268,7 @@ TEST_CASE("settings: each environment variable reaches its key") {
   CHECK(s->cache_max_bytes == 41);
   CHECK(s->cache_shards == 4);
   CHECK(s->cache_settle.count() == 43);
+  CHECK(s->cache_merge_wait.count() == 0);
   CHECK(s->cache_invalidation_exchange == "my.inval");
   CHECK(s->cache_backend == "redis");
   CHECK(s->cache_warm_vhosts == "/,prod");
@@ -310,6 +312,7 @@ TEST_CASE("settings: each invalid value is refused naming its key") {
       {"server.tools_page_size", "1001"},
       {"server.request_timeout_ms", "0"},
       {"server.shutdown_grace_ms", "600001"},
+      {"cache.merge_wait_ms", "1001"},
       {"http_pool.min", "1001"},
       {"http_pool.max", "0"},
       {"http_pool.idle_timeout_ms", "0"},

@@ -262,6 +262,45 @@ TEST_CASE("list_queues encodes the vhost into the path and the filter into the q
         "queues:list:/:?page=2&page_size=50&name=a%20b%23c%25&use_regex=true");
 }
 
+TEST_CASE("list_queues with columns asks the API for those fields and name, and "
+          "caches them apart") {
+  auto op = prepared("list_queues", R"({"vhost":"/","columns":["messages","type"]})");
+  CHECK(op.requests.front().target ==
+        "/api/queues/%2F?page=1&page_size=100&columns=name,type,messages");
+  CHECK(op.cache_key ==
+        "queues:list:/:?page=1&page_size=100&columns=name,type,messages");
+  // The order asked in does not matter: one result, one key.
+  CHECK(prepared("list_queues", R"({"vhost":"/","columns":["type","messages"]})")
+            .cache_key == op.cache_key);
+  // Every field named is the same as none.
+  auto all = prepared("list_queues",
+                      R"({"columns":["name","vhost","type","state","durable",)"
+                      R"("auto_delete","exclusive","messages","messages_ready",)"
+                      R"("messages_unacknowledged","consumers","idle_since",)"
+                      R"("arguments"]})");
+  CHECK(all.cache_key == prepared("list_queues", "{}").cache_key);
+  auto conn = prepared("list_connections", R"({"columns":["connection_name"]})");
+  CHECK(contains(conn.requests.front().target,
+                 "columns=name,client_properties.connection_name"));
+}
+
+TEST_CASE("columns that are unknown, repeated, empty or not strings are refused "
+          "naming the fields there are") {
+  auto unknown = refusal("list_queues", R"({"columns":["name","mesages"]})");
+  CHECK(contains(unknown, "invalid arguments for list_queues: each item of "
+                          "'columns' must be one of [\"name\",\"vhost\""));
+  CHECK(contains(unknown, "\"messages_ready\""));
+  CHECK(refusal("list_queues", R"({"columns":["type","type"]})") ==
+        "invalid arguments for list_queues: 'columns' must not name the same item "
+        "twice");
+  CHECK(refusal("list_exchanges", R"({"columns":[]})") ==
+        "invalid arguments for list_exchanges: 'columns' must not be empty");
+  CHECK(refusal("list_vhosts", R"({"columns":[7]})") ==
+        "invalid arguments for list_vhosts: each item of 'columns' must be a string");
+  CHECK(refusal("list_vhosts", R"({"columns":"name"})") ==
+        "invalid arguments for list_vhosts: 'columns' must be an array");
+}
+
 TEST_CASE("pages and filters give distinct cache keys") {
   std::set<std::string> keys;
   for (auto args :
@@ -456,6 +495,15 @@ TEST_CASE("list items drop fields that were not asked for") {
   CHECK(x.HasMember("internal"));
   CHECK_FALSE(x.HasMember("user_who_performed_action"));
   CHECK_FALSE(x.HasMember("policy"));
+}
+
+TEST_CASE("list items keep only the columns asked for, and name") {
+  auto out = structured(
+      answer("list_queues", R"({"columns":["messages_ready"]})", 200, queue_page_body));
+  auto& q = out["items"][0];
+  CHECK(str(q["name"]) == "orders");
+  CHECK(q["messages_ready"].GetInt() == 1);
+  CHECK(q.MemberCount() == 2);
 }
 
 TEST_CASE("a page beyond the last is an empty page that says which pages exist") {
