@@ -3,10 +3,13 @@
 //
 //   warren_raw_publisher --url amqp://guest:guest@127.0.0.1:5672/%2f --routing-key Q
 //                        [--messages 1000] [--size 256] [--window 100] [--transient]
+//                        [--rounds]
 //
 // One connection, one channel in confirm mode, messages of --size bytes to the default
 // exchange (or --exchange) with at most --window of them unconfirmed, mandatory like
-// warren's publish_message. The clock runs from the first publish to the last confirm
+// warren's publish_message. With --rounds it publishes --window messages and waits
+// for all their confirms before the next --window, as one batch call at a time does;
+// without, it sends the next message as soon as one is confirmed. The clock runs from the first publish to the last confirm
 // (connecting is not timed). Prints one JSON line:
 // {"messages":N,"nacked":K,"returned":R,"seconds":S,"msgs_per_s":M}. Exit code 0 when
 // every message was confirmed (ack) and routed, 1 on a failure, a nack or a return,
@@ -35,6 +38,7 @@ struct options {
   std::size_t size = 256;
   std::size_t window = 100;
   bool transient = false;
+  bool rounds = false;
 };
 
 // True when an RPC reply is a success; prints what went wrong otherwise.
@@ -96,7 +100,11 @@ bool publish_all(amqp_connection_state_t conn, const options& opts, double& seco
   std::size_t sent = 0;
   auto start = std::chrono::steady_clock::now();
   while (confirms.settled() < opts.messages) {
-    while (sent < opts.messages && sent - confirms.settled() < opts.window) {
+    auto room = [&] {
+      return opts.rounds ? sent == confirms.settled() || sent % opts.window != 0
+                         : sent - confirms.settled() < opts.window;
+    };
+    while (sent < opts.messages && room()) {
       int status =
           amqp_basic_publish(conn, channel, exchange, key, 1, 0, &props, payload);
       if (status != AMQP_STATUS_OK) {
@@ -191,6 +199,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   app.add_flag("--transient", opts.transient,
                "delivery mode 1 (default: persistent, delivery mode 2)");
+  app.add_flag("--rounds", opts.rounds,
+               "send --window, wait for all their confirms, and so on");
   CLI11_PARSE(app, argc, argv);
   return run(opts);
 }

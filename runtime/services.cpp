@@ -41,10 +41,15 @@ constexpr auto reporter_name = service_name::reporter;
 constexpr auto batches_name = service_name::batches;
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
+// warren's default leaves one core to the threads outside the scheduler: stdin and
+// stdout, the HTTP listener, and the blocking connections to the broker and Redis
+// (detached actors). The actors' own work is a few microseconds a call, so on two
+// cores one scheduler thread served 1.8 times the cached calls of two, with half the
+// p99: fewer wake-ups handing messages between threads (bench/results/2026-11-22.md).
 int64_t scheduler_threads(const settings& cfg) {
-  auto threads = cfg.scheduler_threads != 0
-                     ? cfg.scheduler_threads
-                     : std::max(1u, std::thread::hardware_concurrency());
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  auto threads =
+      cfg.scheduler_threads != 0 ? cfg.scheduler_threads : std::max(1u, cores - 1);
   return static_cast<int64_t>(threads);
 }
 
