@@ -252,9 +252,18 @@ std::string error_message(const tool_spec& spec, const rj::Value& args, int stat
   return "the management API answered HTTP " + code + with_reason(err) + ".";
 }
 
+caf::error invalid_arguments(const tool_spec& spec, const std::string& what) {
+  return make_error(ec::invalid_params,
+                    std::string{"invalid arguments for "} + spec.name + ": " + what);
+}
+
+// Prepares one item, already parsed, as a call of the named tool.
+using item_preparer =
+    std::function<caf::expected<operation>(const char* tool, rj::Document& item)>;
+
 // A batch call's plan: each item prepared as the single call it is. Every invalid item
 // is named by its index, and then nothing runs at all.
-caf::expected<operation> plan_batch(const tool_catalog& catalog,
+caf::expected<operation> plan_batch(const item_preparer& prepare_item,
                                     const catalog_options& options,
                                     const tool_spec& spec, const rj::Value& args) {
   auto plan = std::make_shared<batch_plan>();
@@ -267,6 +276,7 @@ caf::expected<operation> plan_batch(const tool_catalog& catalog,
                           : options.batch_parallelism;
   plan->confirm_window = options.batch_confirm_window;
   auto items = member(args, spec.batch_items)->GetArray();
+  plan->items.reserve(items.Size());
   auto prefix = std::string{"invalid arguments for "} + spec.batch_of + ": ";
   std::vector<std::string> problems;
   for (rj::SizeType i = 0; i < items.Size(); ++i) {
@@ -279,7 +289,7 @@ caf::expected<operation> plan_batch(const tool_catalog& catalog,
     for (auto key : spec.batch_shared)
       if (auto v = member(args, key); v && !item.HasMember(key))
         item.AddMember(rj::StringRef(key), rj::Value(*v, alloc), alloc);
-    auto op = catalog.prepare(spec.batch_of, to_json(item));
+    auto op = prepare_item(spec.batch_of, item); // no second parse of the item
     if (!op) {
       auto why = message_of(op.error());
       if (why.rfind(prefix, 0) == 0)
@@ -341,6 +351,13 @@ struct tool_catalog::impl {
     auto it = by_name.find(name);
     return it == by_name.end() ? nullptr : it->second;
   }
+
+  /// The tool's entry, or why it cannot be called.
+  caf::expected<const entry*> callable(std::string_view name) const;
+
+  /// The call of a callable tool with its arguments parsed: validated, defaults
+  /// applied (to `args`), built.
+  caf::expected<operation> prepare_parsed(const entry& e, rj::Document& args) const;
 };
 
 namespace {
@@ -449,34 +466,46 @@ bool tool_catalog::runs_as_job(std::string_view name) const {
   return e && e->spec->batch_of != nullptr;
 }
 
-caf::expected<operation> tool_catalog::prepare(std::string_view name,
-                                               std::string_view arguments_json) const {
-  auto e = impl_->find(name);
-  bool writes_off = e && e->spec->access == gate::write && !impl_->options.allow_writes;
+caf::expected<const tool_catalog::impl::entry*>
+tool_catalog::impl::callable(std::string_view name) const {
+  auto e = find(name);
+  bool writes_off = e && e->spec->access == gate::write && !options.allow_writes;
   if (!e || (!e->offered && !writes_off))
     return make_error(ec::unknown_tool,
                       "unknown tool " + quoted(sanitize_utf8(clip_utf8(name, 100))) +
                           "; tools/list shows the available tools");
-  auto& spec = *e->spec;
   if (!e->offered)
-    return make_error(ec::unknown_tool, "tool " + quoted(spec.name) +
+    return make_error(ec::unknown_tool, "tool " + quoted(e->spec->name) +
                                             " changes the broker and writes are "
                                             "disabled; " +
                                             writes_disabled);
-  auto invalid = [&](const std::string& what) {
-    return make_error(ec::invalid_params,
-                      std::string{"invalid arguments for "} + spec.name + ": " + what);
-  };
+  return e;
+}
+
+caf::expected<operation> tool_catalog::prepare(std::string_view name,
+                                               std::string_view arguments_json) const {
+  auto e = impl_->callable(name);
+  if (!e)
+    return e.error();
+  auto& spec = *(*e)->spec;
   auto& options = impl_->options;
   if (spec.batch_of && arguments_json.size() > options.batch_max_bytes)
-    return invalid("the batch is " + std::to_string(arguments_json.size()) +
-                   " bytes of arguments; at most " +
-                   std::to_string(options.batch_max_bytes) +
-                   " are accepted per call (batch.max_bytes). Split it into smaller "
-                   "batches; nothing was done");
+    return invalid_arguments(
+        spec, "the batch is " + std::to_string(arguments_json.size()) +
+                  " bytes of arguments; at most " +
+                  std::to_string(options.batch_max_bytes) +
+                  " are accepted per call (batch.max_bytes). Split it into smaller "
+                  "batches; nothing was done");
   rj::Document args;
   if (auto problem = parse_arguments(arguments_json, args); !problem.empty())
-    return invalid(problem);
+    return invalid_arguments(spec, problem);
+  return impl_->prepare_parsed(**e, args);
+}
+
+caf::expected<operation> tool_catalog::impl::prepare_parsed(const entry& e,
+                                                            rj::Document& args) const {
+  auto& spec = *e.spec;
+  auto invalid = [&](const std::string& what) { return invalid_arguments(spec, what); };
   if (spec.batch_items)
     if (auto items = member(args, spec.batch_items);
         items && items->IsArray() && items->Size() > options.batch_max_items)
@@ -485,7 +514,7 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
                      std::to_string(options.batch_max_items) +
                      " are accepted per call (batch.max_items). Split it into "
                      "smaller batches; nothing was done");
-  rj::SchemaValidator validator(*e->validator_schema);
+  rj::SchemaValidator validator(*e.validator_schema);
   if (!args.Accept(validator)) {
     auto pointer = validator.GetInvalidDocumentPointer();
     std::string arg;
@@ -493,7 +522,7 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
       auto& token = pointer.GetTokens()[0];
       arg = sanitize_utf8(clip_utf8({token.name, token.length}, 100));
     }
-    return invalid(describe_violation(e->input_schema, args,
+    return invalid(describe_violation(e.input_schema, args,
                                       validator.GetInvalidSchemaKeyword(), arg,
                                       pointer.GetTokenCount() > 1));
   }
@@ -507,19 +536,26 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
   // The validator does not fill in defaults; the schema's are applied here so that
   // building, caching and shaping all see the same complete arguments.
   auto& alloc = args.GetAllocator();
-  if (auto props = member(e->input_schema, "properties"))
+  if (auto props = member(e.input_schema, "properties"))
     for (auto& p : props->GetObject())
       if (auto def = member(p.value, "default"); def && !args.HasMember(p.name))
         args.AddMember(rj::Value(p.name, alloc), rj::Value(*def, alloc), alloc);
   if (spec.batch_of)
-    return plan_batch(*this, options, spec, args);
+    return plan_batch(
+        [this](const char* tool, rj::Document& item) -> caf::expected<operation> {
+          auto item_entry = callable(tool);
+          if (!item_entry)
+            return item_entry.error();
+          return prepare_parsed(**item_entry, item);
+        },
+        options, spec, args);
   operation op;
   op.tool = spec.name;
   op.idempotent = spec.hints.idempotent;
   op.writes = spec.access == gate::write;
   if (spec.access == gate::by_arguments) {
     auto writes = spec.writes_with(args);
-    if (!writes.empty() && !impl_->options.allow_writes)
+    if (!writes.empty() && !options.allow_writes)
       return invalid(writes + ", and writes are disabled; " + writes_disabled);
     op.writes = !writes.empty();
   }

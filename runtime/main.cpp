@@ -2,6 +2,10 @@
 
 #include <iostream>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "config/command_line.hpp"
 #include "protocol/error.hpp"
 #include "runtime/batch_command.hpp"
@@ -28,9 +32,23 @@ int run_console_command(const warren::command_line& cl) {
   return warren::run_console(socket, cl.console_command, cl.json, std::cout, std::cerr);
 }
 
+// glibc gives freed memory at the top of the heap back to the kernel as soon as more
+// than 128 KiB is free there, so every call that parses and writes a few hundred
+// kilobytes (a batch of 100 messages, a page of 500 queues) faulted its pages in again:
+// preparing a 100-message batch took 650 us, 380 us without the round trips. Keeping
+// up to 8 MiB free costs at most that much resident memory per arena.
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  mallopt(M_MMAP_THRESHOLD, 1 << 20); // fixed: setting the trim threshold stops
+                                      // glibc from raising it by itself
+#endif
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();
   auto cl = warren::parse_command_line(argc, argv, std::cout, std::cerr);
   switch (cl.cmd) {
   case warren::command_line::command::exit:

@@ -363,12 +363,19 @@ size_t answered(const std::vector<std::shared_ptr<answers>>& askers) {
                        [](auto& a) { return !a->got.empty(); });
 }
 
+// With a merge wait of 5 ms, one fresh lookup leads a fetch and 3 queue behind it;
+// the fetch fills, and the 3 wait for the next one.
+std::vector<std::shared_ptr<answers>> three_behind_a_fetch(fixture& f) {
+  f.merge_wait(5ms);
+  auto leader = f.ask("k", true);
+  auto queued = ask_fresh(f, "k", 3);
+  f.fill("k", "first", leader->got[0].flight, 0s);
+  return queued;
+}
+
 TEST_CASE_FIXTURE(fixture, "cache shard: clients answered by one fetch keep sharing "
                            "the next: it begins once as many ask again") {
-  merge_wait(5ms);
-  auto leader = ask("k", true);
-  auto queued = ask_fresh(*this, "k", 3);
-  fill("k", "first", leader->got[0].flight, 0s);
+  auto queued = three_behind_a_fetch(*this);
   CHECK(answered(queued) == 0); // the next fetch waits for the one just answered
   auto again = ask("k", true);  // ... which asks again: now all 4 are there
   REQUIRE(queued[0]->got.size() == 1);
@@ -392,10 +399,7 @@ TEST_CASE_FIXTURE(fixture, "cache shard: clients answered by one fetch keep shar
 
 TEST_CASE_FIXTURE(fixture, "cache shard: the next fetch waits at most merge_wait for "
                            "the clients just answered") {
-  merge_wait(5ms);
-  auto leader = ask("k", true);
-  auto queued = ask_fresh(*this, "k", 3);
-  fill("k", "first", leader->got[0].flight, 0s);
+  auto queued = three_behind_a_fetch(*this);
   advance(4ms);
   CHECK(answered(queued) == 0);
   advance(1ms); // the leader never asked again: the 3 go ahead without it
