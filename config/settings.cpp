@@ -158,9 +158,9 @@ const std::vector<key_spec>& specs() {
                &settings::scheduler, check_scheduler),
       count_key("server.scheduler_threads", "WARREN_SCHEDULER_THREADS",
                 "--scheduler-threads",
-                "Actor scheduler threads; 0 means one fewer than the CPU cores (at "
-                "least one), leaving a core to the stdio, HTTP and connection "
-                "threads.",
+                "Actor scheduler threads; 0 means one per CPU core over HTTP, and "
+                "over stdio one fewer (at least one), leaving a core to the stdio "
+                "and connection threads.",
                 &settings::scheduler_threads, 0, 256),
       flag_key("server.conformance_fixtures", "WARREN_CONFORMANCE_FIXTURES",
                "--conformance-fixtures",

@@ -41,16 +41,18 @@ constexpr auto reporter_name = service_name::reporter;
 constexpr auto batches_name = service_name::batches;
 
 // CAF starts at least four workers by default, more than a two-core machine uses.
-// warren's default leaves one core to the threads outside the scheduler: stdin and
-// stdout, the HTTP listener, and the blocking connections to the broker and Redis
-// (detached actors). The actors' own work is a few microseconds a call, so on two
-// cores one scheduler thread served 1.8 times the cached calls of two, with half the
-// p99: fewer wake-ups handing messages between threads (bench/results/2026-11-22.md).
+// Over stdio warren serves one client, and its default leaves one core to the threads
+// outside the scheduler (stdin and stdout, the blocking connections to the broker and
+// Redis): the actors' own work is a few microseconds a call, and on two cores one
+// scheduler thread served 1.8 times the cached calls of two, with half the p99, from
+// fewer wake-ups handing messages between threads. Over HTTP many sessions call at
+// once, and one thread per core kept the p99 of 1000 paced sessions at about 7 ms,
+// against 8-15 ms with one thread (bench/results/2026-11-22.md and -http.md).
 int64_t scheduler_threads(const settings& cfg) {
   auto cores = std::max(1u, std::thread::hardware_concurrency());
-  auto threads =
-      cfg.scheduler_threads != 0 ? cfg.scheduler_threads : std::max(1u, cores - 1);
-  return static_cast<int64_t>(threads);
+  if (cfg.scheduler_threads != 0)
+    return static_cast<int64_t>(cfg.scheduler_threads);
+  return cfg.http_listen.empty() ? std::max(1u, cores - 1) : cores;
 }
 
 // A peer's write: drops the keys from the shared L2 first, then from every shard.
