@@ -9,8 +9,9 @@
 // exchange (or --exchange) with at most --window of them unconfirmed, mandatory like
 // warren's publish_message. With --rounds it publishes --window messages and waits
 // for all their confirms before the next --window, as one batch call at a time does;
-// without, it sends the next message as soon as one is confirmed. The clock runs from the first publish to the last confirm
-// (connecting is not timed). Prints one JSON line:
+// without, it sends the next message as soon as one is confirmed. The clock runs from
+// the first publish to the last confirm (connecting is not timed). Prints one JSON
+// line:
 // {"messages":N,"nacked":K,"returned":R,"seconds":S,"msgs_per_s":M}. Exit code 0 when
 // every message was confirmed (ack) and routed, 1 on a failure, a nack or a return,
 // 2 for bad usage.

@@ -104,8 +104,8 @@ std::string known_arguments(const rj::Value& schema) {
 }
 
 // Turns RapidJSON's verdict (keyword + where in the arguments; in_item when inside an
-// item of an array argument) into a sentence that names the
-// argument, using the tool's own schema for the limits.
+// item of an array argument) into a sentence that names the argument, using the
+// tool's own schema for the limits.
 std::string describe_violation(const rj::Value& schema, const rj::Value& args,
                                std::string_view keyword, const std::string& arg,
                                bool in_item) {

@@ -1024,37 +1024,41 @@ struct amqp_client::impl {
 
   caf::expected<amqp_response> publish_each(const std::vector<amqp_publish>& msgs,
                                             uint32_t window, milliseconds timeout) {
-    // Those that do not validate stay out; the rest go as one batch.
-    std::vector<amqp_confirm> refused_here(msgs.size());
-    std::vector<amqp_publish> valid;
-    std::vector<size_t> at;
+    auto deadline = clock_type::now() + timeout;
+    // Those that do not validate stay out; the rest go as one run.
+    table_arena arena;
+    std::vector<amqp_basic_properties_t> props(msgs.size());
+    std::vector<amqp_confirm> refused(msgs.size());
+    std::vector<size_t> valid;
     for (size_t i = 0; i < msgs.size(); ++i) {
-      table_arena arena;
-      amqp_basic_properties_t props{};
-      if (auto err = build_properties(msgs[i], arena, props)) {
-        refused_here[i] = {amqp_confirm::status::not_sent, 0,
-                           message_of(err) + "; it was not published", code_of(err)};
-      } else {
-        valid.push_back(msgs[i]);
-        at.push_back(i);
-      }
+      if (auto err = build_properties(msgs[i], arena, props[i]))
+        refused[i] = {amqp_confirm::status::not_sent, 0,
+                      message_of(err) + "; it was not published", code_of(err)};
+      else
+        valid.push_back(i);
     }
-    auto sent = publish_batch(valid, window, timeout);
-    if (!sent || at.size() == msgs.size())
+    if (valid.size() == msgs.size())
+      return send_all(msgs.data(), props.data(), msgs.size(), window, deadline,
+                      timeout);
+    std::vector<amqp_publish> kept;
+    std::vector<amqp_basic_properties_t> kept_props;
+    for (auto i : valid) {
+      kept.push_back(msgs[i]);
+      kept_props.push_back(props[i]);
+    }
+    auto sent = send_all(kept.data(), kept_props.data(), kept.size(), window, deadline,
+                         timeout);
+    if (!sent)
       return sent;
-    auto confirms = std::move(refused_here);
-    for (size_t k = 0; k < at.size(); ++k)
-      confirms[at[k]] = std::move(sent->confirms[k]);
-    sent->confirms = std::move(confirms);
+    for (size_t k = 0; k < valid.size(); ++k)
+      refused[valid[k]] = std::move(sent->confirms[k]);
+    sent->confirms = std::move(refused);
     return sent;
   }
 
   caf::expected<amqp_response> publish_batch(const std::vector<amqp_publish>& msgs,
                                              uint32_t window, milliseconds timeout) {
     auto deadline = clock_type::now() + timeout;
-    amqp_response res;
-    if (msgs.empty())
-      return res;
     // Every message is checked before any is sent: a bad one fails the whole call.
     table_arena arena;
     std::vector<amqp_basic_properties_t> props(msgs.size());
@@ -1063,10 +1067,20 @@ struct amqp_client::impl {
         return make_error(code_of(err), "message " + std::to_string(i) +
                                             " of the batch (counting from 0): " +
                                             message_of(err) + "; nothing was sent");
+    return send_all(msgs.data(), props.data(), msgs.size(), window, deadline, timeout);
+  }
+
+  // Publishes msgs[0..n), whose properties are built, on the ready channel: what
+  // became of each, or an error when none reached the broker.
+  caf::expected<amqp_response>
+  send_all(const amqp_publish* msgs, const amqp_basic_properties_t* props, size_t n,
+           uint32_t window, clock_type::time_point deadline, milliseconds timeout) {
+    amqp_response res;
+    if (n == 0)
+      return res;
     if (auto err = ready_to_publish(deadline, timeout))
       return err;
-    auto run = run_publishes(msgs.data(), props.data(), msgs.size(),
-                             std::max<uint32_t>(window, 1), deadline);
+    auto run = run_publishes(msgs, props, n, std::max<uint32_t>(window, 1), deadline);
     // Nothing reached the broker: the call failed as a whole.
     if (run.sent == 0 && run.stop == stop_reason::aborted)
       return shutting_down();
@@ -1083,7 +1097,7 @@ struct amqp_client::impl {
                    run.stop == stop_reason::timeout ||
                    run.stop == stop_reason::connection_lost ||
                    run.stop == stop_reason::connection_closed;
-      for (size_t i = 0; i < msgs.size(); ++i) {
+      for (size_t i = 0; i < n; ++i) {
         auto& c = run.confirms[i];
         if (i == run.failed) {
           c = amqp_confirm{amqp_confirm::status::not_sent, 0,

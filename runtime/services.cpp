@@ -125,23 +125,21 @@ std::vector<child_spec> services(caf::actor_system& sys, const settings& cfg,
     };
     return caf::actor_cast<caf::actor>(self->spawn(http_pool, pool, factory));
   };
-  // The cache: K shard actors, each registered under its own name.
+  // The cache: K shard actors (at least one), each registered under its own name.
   auto shard_names = shard_names_for(cfg);
+  auto count = shard_names.size();
+  cache_shard_config shard_cfg;
+  shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
+                      std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
+  shard_cfg.settle = cfg.cache_settle;
+  shard_cfg.merge_wait = cfg.cache_merge_wait;
+  shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
   std::vector<child_spec> shard_children;
-  if (!shard_names.empty()) {
-    auto count = shard_names.size();
-    cache_shard_config shard_cfg;
-    shard_cfg.limits = {std::max<std::size_t>(1, cfg.cache_max_size / count),
-                        std::max<std::size_t>(1, cfg.cache_max_bytes / count)};
-    shard_cfg.settle = cfg.cache_settle;
-    shard_cfg.merge_wait = cfg.cache_merge_wait;
-    shard_cfg.max_flight = cfg.request_timeout + std::chrono::seconds{10};
-    for (auto name : shard_names)
-      shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {
-                                  return caf::actor_cast<caf::actor>(
-                                      self->spawn(cache_shard, shard_cfg));
-                                }});
-  }
+  for (auto name : shard_names)
+    shard_children.push_back({name, [shard_cfg](caf::local_actor* self) {
+                                return caf::actor_cast<caf::actor>(
+                                    self->spawn(cache_shard, shard_cfg));
+                              }});
   cache_access cache;
   cache.count = shard_names.size();
   cache.shard = [&sys, shard_names](std::size_t i) {

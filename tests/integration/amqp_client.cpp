@@ -682,6 +682,42 @@ TEST_CASE("amqp client: a batch with a window of 1 (or 0, taken as 1) publishes 
   }
 }
 
+TEST_CASE("amqp client: publish_each leaves out the messages that do not validate, "
+          "each named invalid_params, and publishes the others in order") {
+  auto env = require_broker();
+  scratch_queue q{env, "warren-amqp-each-mixed"};
+  amqp_client client{broker_endpoint(env), "/"};
+  auto msgs = numbered(q.name(), 6, "each");
+  msgs[1].headers_json = "[1,2]"; // not an object
+  msgs[4].priority = 300;
+  auto res = client.publish_each(msgs, 6, 10s);
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  REQUIRE(res->confirms.size() == 6);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    CAPTURE(i);
+    auto& c = res->confirms[i];
+    if (i == 1 || i == 4) {
+      CHECK(c.what == status::not_sent);
+      CHECK(c.error == ec::invalid_params);
+      CHECK(c.reply_text.find("it was not published") != std::string::npos);
+    } else {
+      CHECK(c.what == status::confirmed);
+    }
+  }
+  auto got = client.get(take(q.name(), 10, ack_mode::ack), 10s);
+  REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+  REQUIRE(got->messages.size() == 4);
+  const char* bodies[] = {"0", "2", "3", "5"};
+  for (int i = 0; i < 4; ++i)
+    CHECK(got->messages[i].body == bodies[i]);
+  // All valid: the same run as a batch.
+  auto all = client.publish_each(numbered(q.name(), 3, "each-all"), 3, 10s);
+  REQUIRE_MESSAGE(all, warren::message_of(all.error()));
+  REQUIRE(all->confirms.size() == 3);
+  for (auto& c : all->confirms)
+    CHECK(c.what == status::confirmed);
+}
+
 TEST_CASE("amqp client: an empty batch is an empty answer without connecting") {
   auto env = require_broker();
   amqp_client client{broker_endpoint(env), "/"};
