@@ -24,10 +24,10 @@ struct proc_stat {
   long session = 0;
 };
 
-// The fields of /proc/PID/stat after the command name (which may hold spaces and
-// parentheses, hence the last ')').
-std::optional<proc_stat> read_stat(const std::string& pid) {
-  std::ifstream in{"/proc/" + pid + "/stat"};
+// The fields of a /proc stat file (/proc/PID/stat, /proc/PID/task/TID/stat) after
+// the command name (which may hold spaces and parentheses, hence the last ')').
+std::optional<proc_stat> read_stat(const fs::path& file) {
+  std::ifstream in{file};
   std::string text;
   if (!std::getline(in, text))
     return std::nullopt;
@@ -50,6 +50,22 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// True when every thread of `pid` is stopped (or gone). A stop signal reaches one
+// thread first, which then stops the others: until it has run, the rest of the
+// process goes on and may still answer a request.
+bool all_threads_stopped(pid_t pid) {
+  std::error_code err;
+  auto dir = fs::path{"/proc"} / std::to_string(pid) / "task";
+  for (auto i = fs::directory_iterator(dir, err); !err && i != fs::directory_iterator();
+       i.increment(err)) {
+    auto st = read_stat(i->path() / "stat");
+    if (st && st->state != 'T' && st->state != 't' && st->state != 'Z' &&
+        st->state != 'X')
+      return false;
+  }
+  return true;
 }
 
 long read_session_id(const std::string& dir) {
@@ -129,7 +145,7 @@ std::vector<pid_t> private_broker::processes() const {
     auto name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
       continue;
-    auto st = read_stat(name);
+    auto st = read_stat(entry.path() / "stat");
     if (st && st->session == session && st->state != 'Z' && st->state != 'X')
       result.push_back(static_cast<pid_t>(std::stol(name)));
   }
@@ -161,7 +177,21 @@ caf::error private_broker::kill() {
 }
 
 caf::error private_broker::freeze() {
-  return signal_all(SIGSTOP);
+  if (auto err = signal_all(SIGSTOP))
+    return err;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    auto pids = processes();
+    bool stopped = true;
+    for (auto pid : pids)
+      stopped = stopped && all_threads_stopped(pid);
+    if (stopped)
+      return {};
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(ec::internal, "the broker's threads were not all stopped "
+                                      "10 s after SIGSTOP");
+    std::this_thread::sleep_for(1ms);
+  }
 }
 
 caf::error private_broker::thaw() {

@@ -47,7 +47,8 @@ public:
   caf::error kill();
 
   /// SIGSTOP to every process of the node: its sockets stay open and accept
-  /// connections, but nothing answers.
+  /// connections, but nothing answers. Returns once every thread of the node is
+  /// stopped.
   caf::error freeze();
   /// SIGCONT: the frozen node goes on.
   caf::error thaw();
