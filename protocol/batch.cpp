@@ -133,7 +133,7 @@ namespace {
 
 rj::Document parse_result(const tool_result& result) {
   rj::Document doc;
-  doc.Parse<parse_flags>(result.json.data(), result.json.size());
+  doc.Parse<utf8_text_flags>(result.json.data(), result.json.size());
   return doc;
 }
 

@@ -92,7 +92,7 @@ std::string batch_call_arguments(std::string_view items_key,
 void add_call_result(batch_report& report, const tool_result& result,
                      std::size_t offset) {
   rj::Document doc;
-  doc.Parse<parse_flags>(result.json.data(), result.json.size());
+  doc.Parse<utf8_text_flags>(result.json.data(), result.json.size());
   auto items =
       doc.HasParseError() ? nullptr : member_path(doc, "structuredContent.items");
   if (!items || !items->IsArray()) {

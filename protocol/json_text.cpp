@@ -2,6 +2,7 @@
 #include "protocol/json_writer.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace warren {
 
@@ -60,14 +61,27 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
-bool is_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
+std::size_t invalid_utf8_at(std::string_view text) {
+  constexpr uint64_t high_bits = 0x8080808080808080ull;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (uint64_t eight = 0; i + sizeof eight <= text.size()) {
+      std::memcpy(&eight, text.data() + i, sizeof eight);
+      if ((eight & high_bits) == 0) {
+        i += sizeof eight;
+        continue;
+      }
+    }
     auto len = sequence_length(text, i);
     if (len == 0)
-      return false;
+      return i;
     i += len;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+bool is_utf8(std::string_view text) {
+  return invalid_utf8_at(text) == std::string_view::npos;
 }
 
 std::size_t utf8_prefix(std::string_view text, std::size_t max_bytes) {
@@ -116,8 +130,11 @@ long hex4(std::string_view text, std::size_t at) {
 
 std::size_t unpaired_surrogate_escape(std::string_view json) {
   for (std::size_t i = 0; i + 1 < json.size(); ++i) {
-    if (json[i] != '\\')
-      continue;
+    auto* slash = static_cast<const char*>(
+        std::memchr(json.data() + i, '\\', json.size() - 1 - i));
+    if (slash == nullptr)
+      break;
+    i = static_cast<std::size_t>(slash - json.data());
     if (json[i + 1] != 'u') {
       ++i; // an escape pair such as \\ or \": its second byte starts nothing
       continue;

@@ -9,6 +9,11 @@ namespace warren {
 /// by '?', so that any message can be written into a JSON string.
 std::string sanitize_utf8(std::string_view text);
 
+/// The offset of the first byte of `text` that is not part of a well-formed UTF-8
+/// sequence, or npos when there is none. Runs of ASCII are checked eight bytes at a
+/// time.
+std::size_t invalid_utf8_at(std::string_view text);
+
 /// True if `text` is well-formed UTF-8 throughout.
 bool is_utf8(std::string_view text);
 

@@ -22,6 +22,12 @@ bool valid_id(const rapidjson::Value& id) {
 jsonrpc_message parse_jsonrpc(std::string_view line) {
   jsonrpc_message msg;
   auto& doc = msg.document;
+  if (auto at = invalid_utf8_at(line); at != std::string_view::npos) {
+    msg.error =
+        make_error(ec::parse_error,
+                   "parse error at byte " + std::to_string(at) + ": not valid UTF-8");
+    return msg;
+  }
   if (auto at = unpaired_surrogate_escape(line); at != std::string_view::npos) {
     msg.error = make_error(ec::parse_error,
                            "parse error at byte " + std::to_string(at) +
@@ -31,7 +37,7 @@ jsonrpc_message parse_jsonrpc(std::string_view line) {
   }
   // Iterative, and the depth checked before anything walks the document recursively:
   // a line of a million '[' must not take the stack.
-  doc.Parse<tools::parse_flags>(line.data(), line.size());
+  doc.Parse<tools::utf8_text_flags>(line.data(), line.size());
   if (doc.HasParseError()) {
     msg.error = make_error(ec::parse_error,
                            std::string{"parse error at byte "} +

@@ -384,7 +384,7 @@ std::string tool_json_of(const tool_spec& spec, const rj::Value& input_schema) {
 
 rj::Document parsed_arguments(const operation& op) {
   rj::Document args;
-  args.Parse<parse_flags>(op.arguments_json.data(), op.arguments_json.size());
+  args.Parse<utf8_text_flags>(op.arguments_json.data(), op.arguments_json.size());
   if (args.HasParseError() || !args.IsObject())
     args.SetObject();
   return args;

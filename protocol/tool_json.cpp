@@ -82,10 +82,12 @@ std::string parse_arguments(std::string_view text, rj::Document& args) {
              : text.substr(first, text.find_last_not_of(blank) - first + 1);
   if (text.empty() || text == "null")
     text = "{}";
+  if (auto at = invalid_utf8_at(text); at != std::string_view::npos)
+    return "not valid UTF-8 (at offset " + std::to_string(at) + ")";
   if (auto at = unpaired_surrogate_escape(text); at != std::string_view::npos)
     return "not valid JSON (a \\u escape at offset " + std::to_string(at) +
            " is half of a UTF-16 surrogate pair, which is no character)";
-  args.Parse<parse_flags>(text.data(), text.size());
+  args.Parse<utf8_text_flags>(text.data(), text.size());
   if (args.HasParseError())
     return "not valid JSON (" +
            std::string{rj::GetParseError_En(args.GetParseError())} + " at offset " +

@@ -46,6 +46,46 @@ TEST_CASE("the JSON writer writes a number too large for a double as null") {
   CHECK(written(inf) == "null");
 }
 
+TEST_CASE("the first byte that is not UTF-8 is found wherever it falls, also inside "
+          "and just after runs of ASCII taken eight bytes at a time") {
+  auto npos = std::string_view::npos;
+  CHECK(invalid_utf8_at("") == npos);
+  CHECK(invalid_utf8_at("plain ascii, longer than eight bytes") == npos);
+  CHECK(invalid_utf8_at("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 and more text") ==
+        npos);
+  // A bad byte at every offset of a 20-byte ASCII run, and right after it.
+  for (std::size_t at = 0; at <= 20; ++at) {
+    std::string text(20, 'a');
+    text.insert(at, "\xff");
+    CHECK_MESSAGE(invalid_utf8_at(text) == at, "bad byte at " << at);
+  }
+  struct {
+    const char* bytes;
+    const char* why;
+  } bad[] = {
+      {"\x80", "a continuation byte without a lead"},
+      {"\xc3(", "a lead without its continuation"},
+      {"\xe2\x82", "a sequence cut short at the end"},
+      {"\xc0\xaf", "an overlong form"},
+      {"\xed\xa0\x80", "a UTF-16 surrogate"},
+      {"\xf4\x90\x80\x80", "past U+10FFFF"},
+      {"\xf8\x88\x80\x80\x80", "a five-byte lead"},
+  };
+  for (auto& b : bad) {
+    auto text = std::string{"12345678"} + b.bytes + "tail";
+    CHECK_MESSAGE(invalid_utf8_at(text) == 8, b.why);
+    CHECK_FALSE(is_utf8(text));
+  }
+}
+
+TEST_CASE("a JSON-RPC line that is not UTF-8 is a parse error naming the byte") {
+  std::string line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\xc3(\"}";
+  auto msg = parse_jsonrpc(line);
+  REQUIRE(msg.error);
+  CHECK(code_of(msg.error) == ec::parse_error);
+  CHECK(message_of(msg.error) == "parse error at byte 38: not valid UTF-8");
+}
+
 TEST_CASE("unpaired surrogate escapes are found; pairs, other escapes and escaped "
           "backslashes are not") {
   auto npos = std::string_view::npos;
