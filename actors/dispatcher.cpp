@@ -253,14 +253,13 @@ void run_cached(dispatcher_ptr self, cache_actor shard, op_ptr op, caf::timespan
           }); // cache trouble: go direct
 }
 
-// Publishes the invalidation for the other instances sharing the broker. Best effort:
+// Publishes invalidations for the other instances sharing the broker. Best effort:
 // the write's answer does not wait for it, and the cache's time to live bounds what a
 // lost message costs.
-void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
-                caf::timespan budget) {
+void publish_to_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
+                      caf::timespan budget) {
   auto& cache = self->state.cache;
-  auto amqp =
-      cache.exchange.empty() || !self->state.amqp ? amqp_service{} : self->state.amqp();
+  auto amqp = self->state.amqp ? self->state.amqp() : amqp_service{};
   if (!amqp)
     return;
   amqp_request request;
@@ -276,6 +275,23 @@ void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
               spdlog::warn("could not tell other instances about a write: {}",
                            message_of(err));
             });
+}
+
+// A write's invalidations for the other instances: gathered for cache.peer_gather,
+// then sent in one notice with those of the writes that came meanwhile.
+void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
+                caf::timespan budget) {
+  auto& st = self->state;
+  if (st.cache.exchange.empty() || prefixes.empty())
+    return;
+  if (st.cache.peer_gather <= caf::timespan{0})
+    return publish_to_peers(self, prefixes, budget);
+  st.peer_prefixes.insert(prefixes.begin(), prefixes.end());
+  if (st.peer_notice_due)
+    return;
+  st.peer_notice_due = true;
+  st.peer_budget = budget;
+  self->delayed_send(self, st.cache.peer_gather, peers_atom::value);
 }
 
 // Wraps `done` so that the write's invalidations (and refreshes: keys whose counts
@@ -439,6 +455,15 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
         return promise;
       },
       [self](ttl_atom, caf::timespan ttl) { self->state.cache.ttl = ttl; },
+      [self](peers_atom) {
+        auto& st = self->state;
+        st.peer_notice_due = false;
+        std::vector<std::string> prefixes(st.peer_prefixes.begin(),
+                                          st.peer_prefixes.end());
+        st.peer_prefixes.clear();
+        if (!prefixes.empty())
+          publish_to_peers(self, prefixes, st.peer_budget);
+      },
       [self](status_atom) {
         auto& st = self->state;
         auto s = status_of(self, "dispatcher",

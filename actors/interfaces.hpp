@@ -35,6 +35,7 @@ using fill_atom = caf::atom_constant<caf::atom("fill")>;
 using invalidate_atom = caf::atom_constant<caf::atom("invalidate")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
@@ -188,6 +189,7 @@ using batch_service =
 using dispatcher_actor = call_runner::extend<
     caf::replies_to<call_atom, tool_call, caf::timespan>::with<tool_result>,
     caf::reacts_to<cancel_atom, uint64_t>, caf::reacts_to<ttl_atom, caf::timespan>,
+    caf::reacts_to<peers_atom>, // the gathered invalidations go to the other instances
     status_api>;
 
 /// One MCP client session. Lines come from the transport; an oversized line is

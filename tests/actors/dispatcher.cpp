@@ -11,6 +11,8 @@
 #include <caf/stateful_actor.hpp>
 #include <rapidjson/document.h>
 
+#include "actors/cache_shard.hpp"
+#include "protocol/cache_invalidation.hpp"
 #include "protocol/error.hpp"
 #include "tests/actors/test_system.hpp"
 
@@ -235,4 +237,111 @@ TEST_CASE_FIXTURE(fixture, "a call's requests carry its id, and a cancel for it 
   caf::anon_send(dispatch, cancel_atom::value, uint64_t{7});
   run();
   CHECK(script->cancels == std::vector<uint64_t>{7});
+}
+
+namespace {
+
+// An AMQP backend that confirms every publish and keeps what it was asked.
+amqp_service::behavior_type
+confirming_amqp(amqp_service::pointer,
+                std::shared_ptr<std::vector<amqp_request>> requests) {
+  return {
+      [requests](amqp_atom, const amqp_request& request, caf::timespan) {
+        requests->push_back(request);
+        return amqp_response{};
+      },
+      [](cancel_atom, uint64_t) {},
+      [](status_atom) { return actor_status{}; },
+  };
+}
+
+// A dispatcher with one real cache shard and an AMQP backend, whose writes tell the
+// other instances on "peers".
+struct peer_fixture : test::test_system {
+  std::shared_ptr<std::vector<amqp_request>> sent =
+      std::make_shared<std::vector<amqp_request>>();
+  dispatcher_actor dispatch;
+
+  explicit peer_fixture(caf::timespan gather = 50ms) {
+    amqp_service amqp = spawn(confirming_amqp, sent);
+    cache_actor shard = spawn(cache_shard, cache_shard_config{});
+    cache_access cache;
+    cache.count = 1;
+    cache.shard = [shard](std::size_t) { return shard; };
+    cache.exchange = "peers";
+    cache.origin = "this-instance";
+    cache.peer_gather = gather;
+    dispatch = spawn(
+        dispatcher, std::make_shared<const tool_catalog>(),
+        [] { return http_service{}; }, [amqp] { return amqp; }, cache, batch_lookup{});
+    run();
+  }
+
+  // A publish to `queue` through the default exchange, which makes that queue's
+  // counts stale; true once it is answered.
+  std::shared_ptr<bool> publish(const std::string& queue) {
+    auto op = std::make_shared<operation>();
+    op->tool = "publish_message";
+    op->backend = backend_kind::amqp;
+    op->writes = true;
+    op->amqp.what = amqp_request::kind::publish;
+    op->amqp.publish.routing_key = queue;
+    op->refreshes = {"queues:/:" + queue};
+    auto answered = std::make_shared<bool>(false);
+    spawn([answered, to = dispatch,
+           handle = op_handle{op}](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, amqp_atom::value, handle, caf::timespan{5s},
+                    uint64_t{0})
+          .then([answered](amqp_response&) { *answered = true; });
+    });
+    run();
+    return answered;
+  }
+
+  // The prefixes of each notice sent to the other instances so far.
+  std::vector<std::vector<std::string>> notices() const {
+    std::vector<std::vector<std::string>> out;
+    for (auto& r : *sent) {
+      std::vector<std::string> prefixes;
+      if (r.publish.exchange == "peers" &&
+          parse_invalidation(r.publish.body, "another-instance", prefixes))
+        out.push_back(prefixes);
+    }
+    return out;
+  }
+};
+
+struct no_gathering : peer_fixture {
+  no_gathering() : peer_fixture(caf::timespan{0}) {}
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(peer_fixture,
+                  "the invalidations of writes close together reach the other "
+                  "instances in one notice, after the gathering time") {
+  CHECK(*publish("a"));
+  CHECK(*publish("b"));
+  CHECK(sent->size() == 2); // the writes only: the notice waits
+  CHECK(notices().empty());
+  advance(49ms);
+  CHECK(notices().empty());
+  advance(1ms);
+  REQUIRE(notices().size() == 1);
+  CHECK(notices()[0] == std::vector<std::string>{"queues:/:a", "queues:/:b"});
+  // A later write starts a new gathering.
+  CHECK(*publish("c"));
+  advance(50ms);
+  REQUIRE(notices().size() == 2);
+  CHECK(notices()[1] == std::vector<std::string>{"queues:/:c"});
+  CHECK(sent->size() == 5);
+}
+
+TEST_CASE_FIXTURE(no_gathering,
+                  "with no gathering time every write sends its own notice at once") {
+  CHECK(*publish("a"));
+  CHECK(*publish("b"));
+  REQUIRE(notices().size() == 2);
+  CHECK(notices()[0] == std::vector<std::string>{"queues:/:a"});
+  CHECK(notices()[1] == std::vector<std::string>{"queues:/:b"});
 }

@@ -68,6 +68,7 @@ fake_dispatcher(fake_dispatcher_actor::stateful_pointer<fake_dispatcher_state> s
         return make_error(ec::unavailable, "the fake dispatcher has no AMQP");
       },
       [](ttl_atom, caf::timespan) {},
+      [](peers_atom) {},
       [](status_atom) { return actor_status{}; },
       // ok=true: answer the oldest call with `text` as result JSON (a tool error if
       // it says "isError":true); ok=false: fail it
