@@ -356,8 +356,12 @@ struct tool_catalog::impl {
   caf::expected<const entry*> callable(std::string_view name) const;
 
   /// The call of a callable tool with its arguments parsed: validated, defaults
-  /// applied (to `args`), built.
-  caf::expected<operation> prepare_parsed(const entry& e, rj::Document& args) const;
+  /// applied (to `args`), built. An item of a batch call (`batch_item`) that goes to
+  /// AMQP keeps no copy of its arguments: a batch's publishes go out together in
+  /// publish_batch requests made from their built messages, and the job says what
+  /// became of each from its confirm, so nothing shapes an answer from them.
+  caf::expected<operation> prepare_parsed(const entry& e, rj::Document& args,
+                                          bool batch_item = false) const;
 };
 
 namespace {
@@ -503,7 +507,8 @@ caf::expected<operation> tool_catalog::prepare(std::string_view name,
 }
 
 caf::expected<operation> tool_catalog::impl::prepare_parsed(const entry& e,
-                                                            rj::Document& args) const {
+                                                            rj::Document& args,
+                                                            bool batch_item) const {
   auto& spec = *e.spec;
   auto invalid = [&](const std::string& what) { return invalid_arguments(spec, what); };
   if (spec.batch_items)
@@ -546,7 +551,7 @@ caf::expected<operation> tool_catalog::impl::prepare_parsed(const entry& e,
           auto item_entry = callable(tool);
           if (!item_entry)
             return item_entry.error();
-          return prepare_parsed(**item_entry, item);
+          return prepare_parsed(**item_entry, item, true);
         },
         options, spec, args);
   operation op;
@@ -562,7 +567,8 @@ caf::expected<operation> tool_catalog::impl::prepare_parsed(const entry& e,
   spec.build(spec, args, op);
   if (!cacheable(op.cache_key))
     op.cache_key.clear();
-  op.arguments_json = to_json(args);
+  if (!batch_item || op.backend != backend_kind::amqp)
+    op.arguments_json = to_json(args);
   return op;
 }
 
