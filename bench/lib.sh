@@ -67,7 +67,8 @@ bench_field() { sed -E "s/.*\"$1\":([^,}]*).*/\1/" <<<"$2"; }
 bench_about() {
   local revision cpu version
   revision=$(git -C "$bench_root" rev-parse --short HEAD 2>/dev/null || echo "no commit")
-  if [ -n "$(git -C "$bench_root" status --porcelain 2>/dev/null | head -n 1)" ]; then
+  # The results being written are not a change to what was measured.
+  if [ -n "$(git -C "$bench_root" status --porcelain -- . ':!bench/results' 2>/dev/null | head -n 1)" ]; then
     revision="$revision (with uncommitted changes)"
   fi
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
