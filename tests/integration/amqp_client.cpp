@@ -118,6 +118,25 @@ void works_after_channel_close(amqp_client& client, const std::string& queue) {
   CHECK(got->messages[0].body == "after");
 }
 
+// A batch answer for `n` messages, every one of them confirmed.
+void check_all_confirmed(const caf::expected<amqp_response>& res, size_t n) {
+  REQUIRE_MESSAGE(res, warren::message_of(res.error()));
+  REQUIRE(res->confirms.size() == n);
+  for (auto& c : res->confirms)
+    CHECK(c.what == status::confirmed);
+}
+
+// The bodies of what `queue` holds (at most `most`), in order, taken off it.
+std::vector<std::string> take_bodies(amqp_client& client, const std::string& queue,
+                                     uint32_t most) {
+  auto got = client.get(take(queue, most, ack_mode::ack), 10s);
+  REQUIRE_MESSAGE(got, warren::message_of(got.error()));
+  std::vector<std::string> bodies;
+  for (auto& m : got->messages)
+    bodies.push_back(m.body);
+  return bodies;
+}
+
 // `n` messages to `queue` with bodies "0", "1", ... and message ids "<tag>-0", ...
 std::vector<amqp_publish> numbered(const std::string& queue, int n,
                                    const std::string& tag) {
@@ -669,16 +688,10 @@ TEST_CASE("amqp client: a batch with a window of 1 (or 0, taken as 1) publishes 
   amqp_client client{broker_endpoint(env), "/"};
   for (uint32_t window : {1u, 0u}) {
     CAPTURE(window);
-    auto res = client.publish_batch(numbered(q.name(), 5, "one"), window, 10s);
-    REQUIRE_MESSAGE(res, warren::message_of(res.error()));
-    REQUIRE(res->confirms.size() == 5);
-    for (auto& c : res->confirms)
-      CHECK(c.what == status::confirmed);
-    auto got = client.get(take(q.name(), 10, ack_mode::ack), 10s);
-    REQUIRE_MESSAGE(got, warren::message_of(got.error()));
-    REQUIRE(got->messages.size() == 5);
-    for (int i = 0; i < 5; ++i)
-      CHECK(got->messages[i].body == std::to_string(i));
+    check_all_confirmed(client.publish_batch(numbered(q.name(), 5, "one"), window, 10s),
+                        5);
+    CHECK(take_bodies(client, q.name(), 10) ==
+          std::vector<std::string>{"0", "1", "2", "3", "4"});
   }
 }
 
@@ -704,18 +717,11 @@ TEST_CASE("amqp client: publish_each leaves out the messages that do not validat
       CHECK(c.what == status::confirmed);
     }
   }
-  auto got = client.get(take(q.name(), 10, ack_mode::ack), 10s);
-  REQUIRE_MESSAGE(got, warren::message_of(got.error()));
-  REQUIRE(got->messages.size() == 4);
-  const char* bodies[] = {"0", "2", "3", "5"};
-  for (int i = 0; i < 4; ++i)
-    CHECK(got->messages[i].body == bodies[i]);
+  CHECK(take_bodies(client, q.name(), 10) ==
+        std::vector<std::string>{"0", "2", "3", "5"});
   // All valid: the same run as a batch.
-  auto all = client.publish_each(numbered(q.name(), 3, "each-all"), 3, 10s);
-  REQUIRE_MESSAGE(all, warren::message_of(all.error()));
-  REQUIRE(all->confirms.size() == 3);
-  for (auto& c : all->confirms)
-    CHECK(c.what == status::confirmed);
+  check_all_confirmed(client.publish_each(numbered(q.name(), 3, "each-all"), 3, 10s),
+                      3);
 }
 
 TEST_CASE("amqp client: an empty batch is an empty answer without connecting") {
