@@ -286,10 +286,10 @@ void tell_peers(dispatcher_ptr self, const std::vector<std::string>& prefixes,
     return;
   if (st.cache.peer_gather <= caf::timespan{0})
     return publish_to_peers(self, prefixes, budget);
+  bool gathering = !st.peer_prefixes.empty();
   st.peer_prefixes.insert(prefixes.begin(), prefixes.end());
-  if (st.peer_notice_due)
+  if (gathering)
     return;
-  st.peer_notice_due = true;
   st.peer_budget = budget;
   self->delayed_send(self, st.cache.peer_gather, peers_atom::value);
 }
@@ -457,12 +457,10 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self,
       [self](ttl_atom, caf::timespan ttl) { self->state.cache.ttl = ttl; },
       [self](peers_atom) {
         auto& st = self->state;
-        st.peer_notice_due = false;
         std::vector<std::string> prefixes(st.peer_prefixes.begin(),
                                           st.peer_prefixes.end());
         st.peer_prefixes.clear();
-        if (!prefixes.empty())
-          publish_to_peers(self, prefixes, st.peer_budget);
+        publish_to_peers(self, prefixes, st.peer_budget);
       },
       [self](status_atom) {
         auto& st = self->state;

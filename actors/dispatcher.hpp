@@ -47,11 +47,12 @@ struct dispatcher_state {
   cache_access cache;
   batch_lookup batches;
   std::unordered_set<uint64_t> batch_calls; ///< calls running as batch jobs now
-  std::set<std::string> peer_prefixes;      ///< invalidations for the next peer notice
-  bool peer_notice_due = false;             ///< a peers_atom is on its way
-  caf::timespan peer_budget{};              ///< of the write that began the gathering
-  uint64_t calls = 0;     ///< calls that reached a backend or the cache
-  uint64_t in_flight = 0; ///< of those, calls not answered yet
+  /// Invalidations for the next peer notice; while there are some, a peers_atom is
+  /// on its way to send them.
+  std::set<std::string> peer_prefixes;
+  caf::timespan peer_budget{}; ///< of the write that began the gathering
+  uint64_t calls = 0;          ///< calls that reached a backend or the cache
+  uint64_t in_flight = 0;      ///< of those, calls not answered yet
 };
 
 /// Validates a tool call against the catalog and turns it into backend requests. A
